@@ -172,6 +172,13 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return db.write.ExecContext(ctx, db.Rebind(query), args...)
 }
 
+// Querier is what reading code needs, satisfied by both *DB and *Tx, so a
+// read can run on its own or inside a write transaction.
+type Querier interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // Tx is a write transaction. Its methods take `?` placeholders.
 type Tx struct {
 	tx     *sql.Tx
