@@ -1,0 +1,93 @@
+// Command cohort runs a clinical instance for a Phase I unit and the tools
+// around it. Run `cohort help` for the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // site time zones must validate on machines without a zoneinfo database
+)
+
+// Set at build time with -ldflags "-X main.version=… -X main.buildNumber=…".
+var (
+	version     = "dev"
+	buildNumber = "0"
+	buildTime   = ""
+	revision    = ""
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "start a clinical instance (SQLite by default, --database postgres://… for PostgreSQL)", runServe},
+		{"audit", "audit trail tools: verify, export", runAudit},
+		{"version", "print the build (--json for machines)", runVersion},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError is a mistake in the command line: print it with the usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		var ue usageError
+		switch {
+		case err == nil:
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "cohort %s: %s\n", c.name, ue.msg)
+			return 2
+		case errors.Is(err, errSilentFailure):
+			return 1
+		default:
+			fmt.Fprintf(stderr, "cohort %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "cohort: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// errSilentFailure ends a command with a non-zero status after it has
+// already said what went wrong.
+var errSilentFailure = errors.New("failed")
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "cohort — the clinical platform for Phase I units\n\nUsage: cohort COMMAND [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun `cohort COMMAND -h` for a command's flags.")
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/cohort-clinical/cohort/internal/web"
+)
+
+// buildInfo is the running binary's identity.
+type buildInfo struct {
+	Version  string `json:"version"`
+	Build    string `json:"build"`
+	Time     string `json:"time"`
+	Revision string `json:"revision"`
+	SHA256   string `json:"sha256,omitempty"`
+	Go       string `json:"go"`
+}
+
+func currentBuild() buildInfo {
+	b := buildInfo{Version: version, Build: buildNumber, Time: buildTime, Revision: revision}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		b.Go = info.GoVersion
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision" && b.Revision == "":
+				b.Revision = s.Value
+			case s.Key == "vcs.time" && b.Time == "":
+				b.Time = s.Value
+			}
+		}
+	}
+	if len(b.Revision) > 12 {
+		b.Revision = b.Revision[:12]
+	}
+	return b
+}
+
+func (b buildInfo) web() web.Build {
+	return web.Build{Version: b.Version, Number: b.Build, Revision: b.Revision, Time: b.Time}
+}
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print as JSON, with the binary's SHA-256")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	b := currentBuild()
+	if !*asJSON {
+		fmt.Fprintf(stdout, "cohort %s (build %s, %s, revision %s)\n", b.Version, b.Build, b.Time, b.Revision)
+		return nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		if data, err := os.ReadFile(exe); err == nil {
+			sum := sha256.Sum256(data)
+			b.SHA256 = hex.EncodeToString(sum[:])
+		}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(b)
+}
