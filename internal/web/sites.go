@@ -100,4 +100,3 @@ func (s *Server) siteArchive(w http.ResponseWriter, r *http.Request) {
 var timeZones = []string{"UTC", "Europe/Amsterdam", "Europe/Berlin", "Europe/Brussels", "Europe/London", "Europe/Paris",
 	"Europe/Madrid", "Europe/Warsaw", "Europe/Stockholm", "America/New_York", "America/Chicago", "America/Denver",
 	"America/Los_Angeles", "America/Toronto", "Australia/Sydney", "Asia/Singapore", "Asia/Tokyo"}
-
