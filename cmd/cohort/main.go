@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"serve", "start a clinical instance (SQLite by default, --database postgres://… for PostgreSQL)", runServe},
 		{"audit", "audit trail tools: verify, export", runAudit},
+		{"config", "configuration bundles: export, import [--dry-run] (promote roles, sites, settings between instances)", runConfig},
 		{"version", "print the build (--json for machines)", runVersion},
 	}
 }

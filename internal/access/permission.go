@@ -39,6 +39,8 @@ const (
 	VolunteerErase  Permission = "volunteer.privacy_remove"
 	ConfigView      Permission = "config.view"
 	ConfigManage    Permission = "config.manage"
+	ConfigExport    Permission = "config.export"
+	ConfigImport    Permission = "config.import"
 	StudyView       Permission = "study.view"
 	StudyDesign     Permission = "study.design"
 	ODMExchange     Permission = "study.odm_exchange"
@@ -63,6 +65,8 @@ var Catalogue = []PermissionInfo{
 	{VolunteerErase, "Volunteers", "Remove a volunteer's personal data on request (right to erasure)"},
 	{ConfigView, "Configuration", "See dictionaries, devices, labs, labels and Configure lists"},
 	{ConfigManage, "Configuration", "Change dictionaries, devices, labs, labels and Configure lists"},
+	{ConfigExport, "Configuration", "Export configuration bundles (roles, sites, settings and configuration) to promote to another instance"},
+	{ConfigImport, "Configuration", "Import configuration bundles: adds and changes roles, sites and settings in one step"},
 	{StudyView, "Studies", "See studies and the CRF library"},
 	{StudyDesign, "Studies", "Design studies and edit the CRF library"},
 	{ODMExchange, "Studies", "Import and export CDISC ODM files"},

@@ -55,8 +55,9 @@ func (r Role) fields() map[string]string {
 
 var roleFields = []string{"code", "name", "description", "permissions"}
 
-// ListRoles returns every role with its permissions, by name.
-func ListRoles(ctx context.Context, db *store.DB) ([]Role, error) {
+// ListRoles returns every role with its permissions, by name, from the
+// database or inside a transaction.
+func ListRoles(ctx context.Context, db store.Querier) ([]Role, error) {
 	rows, err := db.Query(ctx, `SELECT id, code, name, description, version, updated_at, updated_by FROM role ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
@@ -116,10 +117,10 @@ func CreateRole(ctx context.Context, db *store.DB, by audit.Actor, r Role) error
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return db.InTx(ctx, func(tx *store.Tx) error { return createRole(ctx, tx, by, r) })
+	return db.InTx(ctx, func(tx *store.Tx) error { return createRole(ctx, tx, by, r, "") })
 }
 
-func createRole(ctx context.Context, tx *store.Tx, by audit.Actor, r Role) error {
+func createRole(ctx context.Context, tx *store.Tx, by audit.Actor, r Role, reason string) error {
 	now := time.Now().UTC()
 	id, err := tx.InsertID(ctx, `INSERT INTO role (code, name, description, created_at, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)`,
 		r.Code, r.Name, r.Description, now, now, by.Name)
@@ -132,7 +133,7 @@ func createRole(ctx context.Context, tx *store.Tx, by audit.Actor, r Role) error
 	if err := writePermissions(ctx, tx, id, r.Permissions); err != nil {
 		return err
 	}
-	return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Create, Entity: "role", EntityID: r.Code,
+	return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Create, Entity: "role", EntityID: r.Code, Reason: reason,
 		Changes: audit.Diff(roleFields, nil, r.fields())})
 }
 
@@ -171,9 +172,13 @@ func UpdateRole(ctx context.Context, db *store.DB, by audit.Actor, code string, 
 			return nil
 		}
 		now := time.Now().UTC()
-		if _, err := tx.Exec(ctx, `UPDATE role SET name = ?, description = ?, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ?`,
-			r.Name, r.Description, now, by.Name, old.ID); err != nil {
+		res, err := tx.Exec(ctx, `UPDATE role SET name = ?, description = ?, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND version = ?`,
+			r.Name, r.Description, now, by.Name, old.ID, version)
+		if err != nil {
 			return fmt.Errorf("update role %s: %w", code, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return &check.Conflict{Entity: "role", By: "another user", At: now}
 		}
 		if err := writePermissions(ctx, tx, old.ID, r.Permissions); err != nil {
 			return err

@@ -217,9 +217,13 @@ func change(ctx context.Context, db *store.DB, by audit.Actor, id int64, version
 		if len(changes) == 0 {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE app_user SET display_name = ?, email = ?, active = ?, updated_at = ?, updated_by = ?,
-			version = version + 1 WHERE id = ?`, u.DisplayName, u.Email, u.Active, time.Now().UTC(), by.Name, id); err != nil {
+		res, err := tx.Exec(ctx, `UPDATE app_user SET display_name = ?, email = ?, active = ?, updated_at = ?, updated_by = ?,
+			version = version + 1 WHERE id = ? AND version = ?`, u.DisplayName, u.Email, u.Active, time.Now().UTC(), by.Name, id, version)
+		if err != nil {
 			return fmt.Errorf("save user %s: %w", u.Username, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return &check.Conflict{Entity: "user", By: "another user", At: time.Now().UTC()}
 		}
 		if !u.Active {
 			if _, err := tx.Exec(ctx, `DELETE FROM user_session WHERE user_id = ?`, id); err != nil {

@@ -177,3 +177,22 @@ func Verify(ctx context.Context, db *store.DB) (VerifyResult, error) {
 	}
 	return res, nil
 }
+
+// Entities lists the record types that appear in the trail, for the
+// viewer's filter; new modules show up without a code change.
+func Entities(ctx context.Context, db *store.DB) ([]string, error) {
+	rows, err := db.Query(ctx, "SELECT DISTINCT entity FROM audit_entry ORDER BY entity")
+	if err != nil {
+		return nil, fmt.Errorf("list audited record types: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -6,11 +6,13 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cohort-clinical/cohort/internal/access"
 	"github.com/cohort-clinical/cohort/internal/account"
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/check"
+	"github.com/cohort-clinical/cohort/internal/label"
 	"github.com/cohort-clinical/cohort/internal/setting"
 	"github.com/cohort-clinical/cohort/internal/site"
 	"github.com/cohort-clinical/cohort/internal/store"
@@ -58,6 +60,14 @@ func Seed(ctx context.Context, db *store.DB) (string, error) {
 			return "", fmt.Errorf("seed demo site %s: %w", s.Code, err)
 		}
 		ids[s.Code] = created.ID
+	}
+	if err := seedConfiguration(ctx, db, time.Now().UTC()); err != nil {
+		return "", err
+	}
+	for _, t := range label.DemoTemplates() {
+		if _, err := label.Create(ctx, db, audit.System, t); err != nil {
+			return "", fmt.Errorf("seed demo label template %s: %w", t.Code, err)
+		}
 	}
 	pw := account.GeneratePassword()
 	for _, u := range Users {

@@ -3,7 +3,9 @@
 // from their licensed distribution files into a Version: every term with
 // its level and code, and the hierarchy between them. A Version is checked
 // whole before it is returned, so storage can import it in one transaction
-// or not at all; this package holds no SQL.
+// or not at all. Storage (store.go, reader.go) keeps imported versions side
+// by side in the instance's database, one active per dictionary, and
+// answers search and browsing from indexes there.
 //
 // Dictionaries are licensed, so the repository carries only synthetic
 // files in the real layouts (testdata/ and the demodata package).
@@ -237,7 +239,7 @@ func (v *Version) Roots() []Term {
 			out = append(out, t)
 		}
 	}
-	v.sortTerms(out)
+	sortTerms(out)
 	return out
 }
 
@@ -261,11 +263,13 @@ func (v *Version) termsAt(idx []int) []Term {
 	for i, j := range idx {
 		out[i] = v.Terms[j]
 	}
-	v.sortTerms(out)
+	sortTerms(out)
 	return out
 }
 
-func (v *Version) sortTerms(ts []Term) {
+// sortTerms puts terms in the order a browser shows them; storage sorts
+// what it reads with it too, so both answer in the same order.
+func sortTerms(ts []Term) {
 	slices.SortStableFunc(ts, func(a, b Term) int {
 		if a.Level != b.Level {
 			return a.Level.Depth() - b.Level.Depth()

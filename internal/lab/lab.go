@@ -4,7 +4,9 @@
 // promoted from a Sandbox or Pre-PROD instance into VAL and PROD, so its
 // rules live here, independent of storage and pages: every check a page
 // makes before saving, and every check a promotion makes before copying,
-// is one of the Validate functions below.
+// is one of the Validate functions below. Storage (labstore.go,
+// teststore.go, panelstore.go) keeps them by code, versioned and audited,
+// deactivated rather than deleted, and validates with the same functions.
 package lab
 
 import (

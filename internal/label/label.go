@@ -1,6 +1,9 @@
 // Package label holds barcode label configurations: the templates a clinic
 // prints on sample tubes and CRF pages, their validation, and their rendering
-// to ZPL II for Zebra thermal printers and to PNG and PDF previews.
+// to ZPL II for Zebra thermal printers and to PNG and PDF previews. An
+// instance keeps its templates by code (store.go): validated, audited,
+// deactivated rather than deleted, and saved only against the version the
+// user opened.
 //
 // All positions and sizes in a template are in millimetres, because that is
 // what is written on the label stock's box; they are converted to printer dots

@@ -80,8 +80,9 @@ func scan(r scanner) (Site, error) {
 	return s, err
 }
 
-// List returns sites by code; archived ones only when includeArchived.
-func List(ctx context.Context, db *store.DB, includeArchived bool) ([]Site, error) {
+// List returns sites by code; archived ones only when includeArchived. It
+// reads from the database or inside a transaction.
+func List(ctx context.Context, db store.Querier, includeArchived bool) ([]Site, error) {
 	q := "SELECT " + columns + " FROM site"
 	var args []any
 	if !includeArchived {
@@ -185,10 +186,16 @@ func change(ctx context.Context, db *store.DB, by audit.Actor, code string, vers
 		if len(changes) == 0 {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE site SET name = ?, address = ?, time_zone = ?, archived = ?, updated_at = ?, updated_by = ?,
+		res, err := tx.Exec(ctx, `UPDATE site SET name = ?, address = ?, time_zone = ?, archived = ?, updated_at = ?, updated_by = ?,
 			version = version + 1 WHERE id = ? AND version = ?`,
-			s.Name, s.Address, s.TimeZone, s.Archived, time.Now().UTC(), by.Name, old.ID, version); err != nil {
+			s.Name, s.Address, s.TimeZone, s.Archived, time.Now().UTC(), by.Name, old.ID, version)
+		if err != nil {
 			return fmt.Errorf("save site %s: %w", code, err)
+		}
+		// On PostgreSQL another transaction may have saved between our read
+		// and this update; the version guard then matches no row.
+		if n, _ := res.RowsAffected(); n != 1 {
+			return &check.Conflict{Entity: "site", By: "another user", At: time.Now().UTC()}
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: action, Entity: "site", EntityID: code, Reason: reason, Changes: changes})
 	})

@@ -50,6 +50,11 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	entities, err := audit.Entities(r.Context(), s.DB)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	next := url.Values{}
 	for k, v := range q {
 		next[k] = v
@@ -63,7 +68,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(r, "Audit trail", map[string]any{
 		"Entries": entries, "Total": total, "Page": pageNo, "HasNext": pageNo*pageSize < total, "HasPrev": pageNo > 1,
 		"Next": "?" + next.Encode(), "Prev": "?" + prev.Encode(), "Query": q.Encode(),
-		"Retention": visitOf(r).settings.Int("audit.retention_years"),
+		"Retention": visitOf(r).settings.Int("audit.retention_years"), "Entities": entities,
 	})
 	p.Form, p.Errors = q, fe
 	s.render(w, r, http.StatusOK, "audit.html", p)

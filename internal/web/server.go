@@ -54,6 +54,8 @@ type Server struct {
 	routes  []Route
 	pages   *pages
 	metrics *metrics
+	// bundles holds configuration bundles between preview and apply.
+	bundles bundleStash
 }
 
 // Need says who may use a route.
@@ -151,6 +153,12 @@ func (s *Server) registerRoutes() {
 
 	s.handle("GET", "/audit", need(access.AuditView), s.auditPage)
 	s.handle("GET", "/audit/export.csv", need(access.AuditExport), s.auditExport)
+
+	s.registerLabelRoutes()
+	s.registerConfigRoutes()
+	s.registerBundleRoutes()
+	s.registerDictionaryRoutes()
+	s.registerLabRoutes()
 }
 
 func cacheForever(h http.Handler) http.Handler {

@@ -88,6 +88,9 @@ func (f *fixture) concrete(path string) string {
 	if strings.HasPrefix(path, "/roles/") {
 		r = strings.NewReplacer("{code}", "pharmacist")
 	}
+	if strings.HasPrefix(path, "/labels/") {
+		r = strings.NewReplacer("{code}", "PK-TUBE-50X25")
+	}
 	return r.Replace(path)
 }
 
