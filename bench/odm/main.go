@@ -223,21 +223,20 @@ func design() *odm.Document {
 			ItemGroupRefs: []*odm.ItemGroupRef{{ItemGroupOID: "IG.VS", Mandatory: odm.Yes}}})
 		formRefs = append(formRefs, &odm.FormRef{FormOID: oid, Mandatory: odm.Yes})
 	}
-	return &odm.Document{
-		FileOID: "BENCH", FileType: odm.Snapshot, CreationDateTime: "2025-01-01T00:00:00Z",
-		Studies: []*odm.Study{{
-			OID:             "ST.BENCH",
-			GlobalVariables: odm.GlobalVariables{StudyName: "Benchmark", ProtocolName: "BENCH-1"},
-			MetaDataVersions: []*odm.MetaDataVersion{{
-				OID: "MDV.1", Name: "Version 1",
-				Protocol:       &odm.Protocol{StudyEventRefs: []*odm.StudyEventRef{{StudyEventOID: "SE.SCREENING", Mandatory: odm.Yes}}},
-				StudyEventDefs: []*odm.StudyEventDef{{OID: "SE.SCREENING", Name: "Screening", Repeating: odm.No, Type: odm.Scheduled, FormRefs: formRefs}},
-				FormDefs:       forms,
-				ItemGroupDefs:  []*odm.ItemGroupDef{{OID: "IG.VS", Name: "Vital signs", Repeating: odm.Yes, ItemRefs: refs}},
-				ItemDefs:       defs,
-			}},
+	doc := odm.NewDocument("BENCH", odm.Snapshot, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	doc.Studies = []*odm.Study{{
+		OID:             "ST.BENCH",
+		GlobalVariables: odm.GlobalVariables{StudyName: "Benchmark", ProtocolName: "BENCH-1"},
+		MetaDataVersions: []*odm.MetaDataVersion{{
+			OID: "MDV.1", Name: "Version 1",
+			Protocol:       &odm.Protocol{StudyEventRefs: []*odm.StudyEventRef{{StudyEventOID: "SE.SCREENING", Mandatory: odm.Yes}}},
+			StudyEventDefs: []*odm.StudyEventDef{{OID: "SE.SCREENING", Name: "Screening", Repeating: odm.No, Type: odm.Scheduled, FormRefs: formRefs}},
+			FormDefs:       forms,
+			ItemGroupDefs:  []*odm.ItemGroupDef{{OID: "IG.VS", Name: "Vital signs", Repeating: odm.Yes, ItemRefs: refs}},
+			ItemDefs:       defs,
 		}},
-	}
+	}}
+	return doc
 }
 
 func exportOurs(out io.Writer, items int) error {

@@ -30,7 +30,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "start a clinical instance (SQLite by default, --database postgres://… for PostgreSQL)", runServe},
+		{"serve", "start the lifecycle console and its instances (SQLite by default, --database postgres://… for PostgreSQL)", runServe},
+		{"instance", "the console's instances: list, create, clone, start, stop, destroy; serve one instance alone", runInstance},
 		{"audit", "audit trail tools: verify, export", runAudit},
 		{"config", "configuration bundles: export, import [--dry-run] (promote roles, sites, settings between instances)", runConfig},
 		{"version", "print the build (--json for machines)", runVersion},

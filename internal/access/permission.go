@@ -44,6 +44,10 @@ const (
 	StudyView       Permission = "study.view"
 	StudyDesign     Permission = "study.design"
 	ODMExchange     Permission = "study.odm_exchange"
+	// The lifecycle console's own permissions; they mean nothing inside an
+	// instance.
+	ConsoleView   Permission = "console.view"
+	ConsoleManage Permission = "console.manage"
 )
 
 // Catalogue lists every permission, grouped by module.
@@ -70,6 +74,8 @@ var Catalogue = []PermissionInfo{
 	{StudyView, "Studies", "See studies and the CRF library"},
 	{StudyDesign, "Studies", "Design studies and edit the CRF library"},
 	{ODMExchange, "Studies", "Import and export CDISC ODM files"},
+	{ConsoleView, "Lifecycle console", "Console only: see organisations, environments, instances, their timelines and logs"},
+	{ConsoleManage, "Lifecycle console", "Console only: create, clone, start, stop and destroy environments and instances"},
 }
 
 // Known reports whether p is in the catalogue.

@@ -64,10 +64,19 @@ func Seed(ctx context.Context, db *store.DB) (string, error) {
 	if err := seedConfiguration(ctx, db, time.Now().UTC()); err != nil {
 		return "", err
 	}
+	if err := seedDictionaries(ctx, db); err != nil {
+		return "", err
+	}
+	if err := seedLabs(ctx, db); err != nil {
+		return "", err
+	}
 	for _, t := range label.DemoTemplates() {
 		if _, err := label.Create(ctx, db, audit.System, t); err != nil {
 			return "", fmt.Errorf("seed demo label template %s: %w", t.Code, err)
 		}
+	}
+	if err := seedVolunteers(ctx, db); err != nil {
+		return "", err
 	}
 	pw := account.GeneratePassword()
 	for _, u := range Users {

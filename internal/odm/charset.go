@@ -31,6 +31,7 @@ type singleByteReader struct {
 	pending []byte
 }
 
+// Read decodes into p as much as fits.
 func (s *singleByteReader) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {

@@ -19,7 +19,7 @@ type gen struct {
 }
 
 const (
-	vendorA = "urn:example:vendor-a" // declared on the root
+	vendorA = "urn:example:vendor-a"        // declared on the root
 	vendorB = "http://example.org/vendor/b" // never declared on the root
 )
 
@@ -28,7 +28,7 @@ func newGen(seed uint64, extensions bool) *gen {
 }
 
 func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
-func (g *gen) n(lo, hi int) int     { return lo + g.r.IntN(hi-lo+1) }
+func (g *gen) n(lo, hi int) int      { return lo + g.r.IntN(hi-lo+1) }
 func (g *gen) pick(options ...string) string {
 	return options[g.r.IntN(len(options))]
 }
@@ -54,7 +54,9 @@ func (g *gen) text() string {
 
 // name returns a non-empty text that is not only white space, for the
 // schema's name type.
-func (g *gen) name() string { return g.pick("Visit", "Vital signs", "Größe", "Ärztin & Co") + g.text() }
+func (g *gen) name() string {
+	return g.pick("Visit", "Vital signs", "Größe", "Ärztin & Co") + g.text()
+}
 
 func (g *gen) optText() string {
 	if g.chance(0.5) {

@@ -1,5 +1,7 @@
 package odm
 
+import "time"
+
 // Namespace is the XML namespace of ODM 1.3, 1.3.1 and 1.3.2. The three
 // versions share it, so ODMVersion on the root tells them apart.
 const Namespace = "http://www.cdisc.org/ns/odm/v1.3"
@@ -21,7 +23,7 @@ type Document struct {
 	CreationDateTime    string // xs:dateTime as written, time zone optional
 	PriorFileOID        string
 	AsOfDateTime        string
-	ODMVersion          string
+	ODMVersion          string // written as given; NewDocument sets Version
 	Originator          string
 	SourceSystem        string
 	SourceSystemVersion string
@@ -37,6 +39,18 @@ type Document struct {
 	// (redcap:, OpenClinica:).
 	Namespaces []NamespaceDecl
 	Extensions Extensions
+}
+
+// NewDocument returns the root of a new export: ODM 1.3.2, created at now
+// (in UTC, to the second), with cohort as its source system.
+func NewDocument(fileOID string, fileType FileType, now time.Time) *Document {
+	return &Document{
+		FileOID:          fileOID,
+		FileType:         fileType,
+		CreationDateTime: now.UTC().Format("2006-01-02T15:04:05Z"),
+		ODMVersion:       Version,
+		SourceSystem:     "cohort",
+	}
 }
 
 // NamespaceDecl is one xmlns:prefix="uri" declaration.

@@ -10,10 +10,8 @@ import (
 // This file holds the pieces every element reader is made of: attributes,
 // children, text content and the vendor extensions around them.
 
-const (
-	xmlNamespace   = "http://www.w3.org/XML/1998/namespace"
-	xmlnsNamespace = "http://www.w3.org/2000/xmlns/"
-)
+// xmlNamespace is the namespace of the xml: prefix (xml:lang).
+const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 
 // attrFunc stores the attribute ODM defines under name (xml:lang for the
 // xml namespace's lang) and reports whether it knew the name.

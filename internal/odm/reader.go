@@ -313,6 +313,10 @@ func (r *Reader) next() (xml.Token, error) {
 	case xml.StartElement:
 		for _, a := range t.Attr {
 			if a.Name.Space == "xmlns" {
+				if a.Value == "" {
+					return nil, &ReadError{Line: r.line, Column: r.col,
+						Msg: fmt.Sprintf("the prefix %s is declared with an empty namespace, which XML namespaces do not allow", a.Name.Local)}
+				}
 				r.declare(a.Name.Local, a.Value)
 			}
 		}

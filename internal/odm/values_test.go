@@ -38,7 +38,9 @@ func TestLexicalChecksAgreeWithXmllint(t *testing.T) {
 			}},
 		{"NCName", isNCName,
 			[]string{"a1", "_x", "1a", "a:b", "a-b.c", "é", "", "a b"},
-			func(v string) string { return strings.Replace(studyWith(""), `ODMVersion=`, `ID="`+esc(v)+`" ODMVersion=`, 1) }},
+			func(v string) string {
+				return strings.Replace(studyWith(""), `ODMVersion=`, `ID="`+esc(v)+`" ODMVersion=`, 1)
+			}},
 		{"sasName", isSASName,
 			[]string{"AGE", "_a1", "1AGE", "TOOLONGNAME", "A-B", "ÄGE"},
 			func(v string) string {

@@ -39,21 +39,36 @@ func (w *Writer) WriteRow(ctx context.Context, row *Row) error {
 	w.closeTo(same)
 	for l := same + 1; l <= depth; l++ {
 		if err := w.openLevel(l, row, keys[l]); err != nil {
-			return w.stop(err)
+			return w.stop(rowError(row, err))
 		}
 		w.open[l].ptr = ptrs[l]
 	}
 	if row.Item != nil {
 		w.open[inGroup].kids.next()
 		if err := w.item(row.Item); err != nil {
-			return w.stop(err)
+			return w.stop(rowError(row, err))
 		}
+	}
+	if w.x.err != nil {
+		return w.stop(rowError(row, w.x.err))
 	}
 	w.rows++
 	if w.opts.Progress != nil && w.rows%10_000 == 0 {
 		w.opts.Progress(w.rows)
 	}
-	return w.check(fmt.Sprintf("write row %d", w.rows))
+	return nil
+}
+
+// rowError says which subject, or which clinical or reference data, a row
+// error is about.
+func rowError(row *Row, err error) error {
+	switch {
+	case row.Subject != nil:
+		return fmt.Errorf("write subject %s: %w", row.Subject.SubjectKey, err)
+	case row.Clinical != nil:
+		return fmt.Errorf("write clinical data of study %s: %w", row.Clinical.StudyOID, err)
+	}
+	return fmt.Errorf("write reference data of study %s: %w", row.Reference.StudyOID, err)
 }
 
 // shape checks that a row's containers fit together.

@@ -64,7 +64,6 @@ func (e *ValidationError) Error() string {
 type Writer struct {
 	x       *xmlWriter
 	opts    WriteOptions
-	doc     *Document
 	omitted Omitted
 	rows    int64
 
@@ -115,8 +114,10 @@ func (w *Writer) Omitted() Omitted { return w.omitted }
 func (w *Writer) Rows() int64 { return w.rows }
 
 // Begin checks doc and writes the root element, the studies and the admin
-// data. It returns a *ValidationError listing what would make the file
-// invalid, if anything; then nothing is written.
+// data; clinical data then comes through WriteRow (doc's in-memory
+// ReferenceData and ClinicalData are Write's business, not Begin's). It
+// returns a *ValidationError listing what would make the file invalid, if
+// anything; then nothing is written.
 func (w *Writer) Begin(ctx context.Context, doc *Document) error {
 	if w.began {
 		return errors.New("write ODM: Begin was called twice")
@@ -128,7 +129,6 @@ func (w *Writer) Begin(ctx context.Context, doc *Document) error {
 	if problems := w.problemsOf(func(c *checker) { c.document(doc) }); len(problems) > 0 {
 		return w.stop(&ValidationError{Problems: problems})
 	}
-	w.doc = doc
 	x := w.x
 	x.raw(`<?xml version="1.0" encoding="UTF-8"?>`)
 	x.start("ODM")
@@ -157,11 +157,7 @@ func (w *Writer) Begin(ctx context.Context, doc *Document) error {
 	x.attr("CreationDateTime", doc.CreationDateTime)
 	x.optAttr("PriorFileOID", doc.PriorFileOID)
 	x.optAttr("AsOfDateTime", doc.AsOfDateTime)
-	version := doc.ODMVersion
-	if version == "" {
-		version = Version
-	}
-	x.attr("ODMVersion", version)
+	x.optAttr("ODMVersion", doc.ODMVersion) // as given, so that a file comes back as it was read
 	x.optAttr("Originator", doc.Originator)
 	x.optAttr("SourceSystem", doc.SourceSystem)
 	x.optAttr("SourceSystemVersion", doc.SourceSystemVersion)
@@ -176,7 +172,7 @@ func (w *Writer) Begin(ctx context.Context, doc *Document) error {
 		w.root.next()
 		w.adminData(a)
 	}
-	return w.check("write the metadata")
+	return w.check("write ODM metadata")
 }
 
 // Close closes the open containers and the root and flushes the output.

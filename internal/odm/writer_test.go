@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // smallDesign is a minimal valid design with vendor extensions in known
@@ -37,6 +38,16 @@ func smallDesign() *Document {
 			}},
 		}},
 	}
+}
+
+func TestNewDocumentIsAValidExport(t *testing.T) {
+	doc := NewDocument("EXPORT-1", Snapshot, time.Date(2025, 3, 4, 5, 6, 7, 8, time.FixedZone("CET", 3600)))
+	out, _ := writeBytes(t, doc, WriteOptions{})
+	want := `FileType="Snapshot" FileOID="EXPORT-1" CreationDateTime="2025-03-04T04:06:07Z" ODMVersion="1.3.2" SourceSystem="cohort"`
+	if !strings.Contains(string(out), want) {
+		t.Errorf("the root is not %s:\n%s", want, out)
+	}
+	validateBytes(t, map[string][]byte{"new-document": out})
 }
 
 func TestStrictWriterOmitsAndCountsExtensions(t *testing.T) {

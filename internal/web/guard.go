@@ -84,7 +84,7 @@ func (s *Server) guard(n Need, h http.HandlerFunc) http.Handler {
 			s.toLogin(w, r)
 			return
 		}
-		if unsafeMethod(r.Method) && !s.csrfOK(r, v.csrf) {
+		if unsafeMethod(r.Method) && !csrfOK(r, v.csrf) {
 			http.Error(w, "This form has expired or did not come from cohort. Go back, reload the page and try again.", http.StatusForbidden)
 			return
 		}
@@ -108,7 +108,7 @@ func unsafeMethod(m string) bool {
 // csrfOK accepts a state-changing request only with the visit's token, in
 // the form or (for htmx) in a header, and, when the browser says where it
 // came from, only from this same origin.
-func (s *Server) csrfOK(r *http.Request, want string) bool {
+func csrfOK(r *http.Request, want string) bool {
 	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
 		if u, err := url.Parse(origin); err != nil || u.Host != r.Host {
 			return false
@@ -128,16 +128,16 @@ func (s *Server) preLoginCSRF(w http.ResponseWriter, r *http.Request) string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Value: tok, Path: s.cookiePath(), HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
 	return tok
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: s.cookiePath(), HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
 func (s *Server) clearCookie(w http.ResponseWriter, name string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: s.cookiePath(), MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
 // toLogin sends the browser to the login page, remembering where it was
@@ -147,7 +147,7 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		next = r.Header.Get("Referer")
 		if u, err := url.Parse(next); err == nil {
-			next = u.RequestURI()
+			next = stripBase(s.BasePath, u.RequestURI())
 		}
 	}
 	target := "/login"

@@ -24,13 +24,13 @@ func (s *Server) panelPageData(r *http.Request, p lab.StoredPanel, order []strin
 		}
 	}
 	type row struct {
-		Index      int
-		Code, Name string
-		Last       bool
+		Index, Position int
+		Code, Name      string
+		Last            bool
 	}
 	rows := make([]row, len(order))
 	for i, c := range order {
-		rows[i] = row{Index: i, Code: c, Name: names[c], Last: i == len(order)-1}
+		rows[i] = row{Index: i, Position: i + 1, Code: c, Name: names[c], Last: i == len(order)-1}
 	}
 	return map[string]any{"Panel": p, "Rows": rows, "Addable": addable}, nil
 }

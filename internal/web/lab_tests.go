@@ -14,7 +14,7 @@ import (
 // rangeRow is one row of the reference range table as the user typed it,
 // so a row with a problem comes back exactly as it was entered.
 type rangeRow struct {
-	Index                         int
+	Index                          int
 	Sex, AgeFrom, AgeTo, Low, High string
 }
 
@@ -128,7 +128,7 @@ func withValidation(fe check.FieldErrors, t lab.Test) check.FieldErrors {
 }
 
 func resultTypes() []lab.ResultType { return []lab.ResultType{lab.Numeric, lab.Coded, lab.Text} }
-func sexes() []lab.Sex               { return []lab.Sex{lab.AnySex, lab.Male, lab.Female} }
+func sexes() []lab.Sex              { return []lab.Sex{lab.AnySex, lab.Male, lab.Female} }
 
 // testPageData is what lab_test.html shows besides the form values.
 func testPageData(t lab.StoredTest, rows []rangeRow, fe check.FieldErrors) map[string]any {

@@ -156,7 +156,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	buf.WriteTo(w)
+	w.Write(withBase(s.BasePath, buf.Bytes()))
 }
 
 // formProblem renders a form again with the problem err describes: field

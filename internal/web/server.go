@@ -45,6 +45,10 @@ type Options struct {
 	TestInstance bool
 	// SecureCookies sets the Secure flag; on by default behind HTTPS.
 	SecureCookies bool
+	// BasePath is the path prefix the instance is reached under behind the
+	// lifecycle console's proxy (e.g. /i/demo-cru/demo/main), which strips
+	// it; links, redirects and cookies get it added (see basepath.go).
+	BasePath string
 }
 
 // Server serves one clinical instance.
@@ -89,6 +93,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.BasePath = cleanBasePath(opts.BasePath)
 	p, err := loadPages()
 	if err != nil {
 		return nil, err
@@ -172,7 +177,7 @@ func cacheForever(h http.Handler) http.Handler {
 // metrics, logging and panic recovery, then the route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w, status: 200}
+	rec := &statusRecorder{ResponseWriter: w, status: 200, base: s.BasePath}
 	h := rec.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
@@ -200,11 +205,13 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	base   string
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.status, r.wrote = code, true
+		prefixHeaders(r.base, r.Header())
 	}
 	r.ResponseWriter.WriteHeader(code)
 }

@@ -91,6 +91,14 @@ func (f *fixture) concrete(path string) string {
 	if strings.HasPrefix(path, "/labels/") {
 		r = strings.NewReplacer("{code}", "PK-TUBE-50X25")
 	}
+	for prefix, code := range map[string]string{"/config/labs/": "CENTRAL", "/config/lab-tests/": "HB", "/config/lab-panels/": "HAEM"} {
+		if strings.HasPrefix(path, prefix) {
+			r = strings.NewReplacer("{code}", code)
+		}
+	}
+	if strings.HasPrefix(path, "/config/dictionaries/") {
+		r = strings.NewReplacer("{id}", "1", "{code}", "94000390")
+	}
 	return r.Replace(path)
 }
 

@@ -1,0 +1,96 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cohort-clinical/cohort/internal/store"
+)
+
+// Console is the lifecycle console: its registry database, where instances
+// live, the build new instances get, and — in the running console, not in
+// the CLI — the runtime that runs them.
+type Console struct {
+	DB     *store.DB
+	Places Places
+	// Build is the release build new instances get: for now always the
+	// console's own. Binary is that build's cohort binary.
+	Build  Build
+	Binary string
+	// Runtime runs instances. The CLI leaves it nil: it only records
+	// requests, which the running console's worker carries out.
+	Runtime Runtime
+	// Gate holds an instance's requests while its process is switched.
+	Gate   Gate
+	Logger *slog.Logger
+	// Obfuscate scrambles volunteer PHI in a fresh copy before anyone sees
+	// it. It is nil until the obfuscation step exists, which keeps every
+	// copy of PROD refused.
+	Obfuscate func(ctx context.Context, target Spec, note func(string)) error
+	// Announce, when set, hears what preparing each new instance produced
+	// (its one-time passwords), e.g. to print the demo's once at start-up.
+	Announce func(key string, p Prepared)
+	// Workers is how many operations run at once (never two on one
+	// instance); 4 when zero.
+	Workers int
+	// HeartbeatEvery and StaleAfter pace the heartbeat that tells the CLI
+	// and a second console that this one is running.
+	HeartbeatEvery time.Duration
+	StaleAfter     time.Duration
+
+	wakeOnce sync.Once
+	wake     chan struct{}
+	mu       sync.Mutex
+	copying  map[int64]*sync.Mutex
+	owner    string
+}
+
+// notify wakes the worker at once instead of at its next poll.
+func (c *Console) notify() {
+	select {
+	case c.wakeup() <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Console) wakeup() chan struct{} {
+	c.wakeOnce.Do(func() { c.wake = make(chan struct{}, 1) })
+	return c.wake
+}
+
+func (c *Console) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
+}
+
+// sourceMutex serialises copies from one source inside this console: a
+// PostgreSQL copy stops its source for a moment, and two copies must not
+// stop and start it under each other.
+func (c *Console) sourceMutex(id int64) *sync.Mutex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.copying == nil {
+		c.copying = map[int64]*sync.Mutex{}
+	}
+	m := c.copying[id]
+	if m == nil {
+		m = &sync.Mutex{}
+		c.copying[id] = m
+	}
+	return m
+}
+
+// Spec is how the runtime runs an instance. Only the console's own build is
+// installed for now; an upgrade will add builds side by side.
+func (c *Console) Spec(inst Instance) (Spec, error) {
+	if inst.Build != c.Build {
+		return Spec{}, fmt.Errorf("Build %s of %s is not installed on this console; only %s is.", inst.Build, inst.Key(), c.Build)
+	}
+	return Spec{Key: inst.Key(), Binary: c.Binary, DSN: c.Places.DSN(inst), Addr: fmt.Sprintf("127.0.0.1:%d", inst.Port),
+		BasePath: inst.BasePath, Test: inst.IsTest(), Dir: c.Places.Dir(inst.Key())}, nil
+}
