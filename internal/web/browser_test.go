@@ -80,8 +80,10 @@ func TestBrowserSiteLifecycle(t *testing.T) {
 				chromedp.WaitVisible(id("a-id")),
 				chromedp.SendKeys(id("a-id"), "UTR"),
 				chromedp.Click(`//button[.="Filter"]`),
-				chromedp.WaitVisible(`//td[.="archive"]`))
-			text := browsertest.Get(t, b, "audit rows", chromedp.Text(id("audit-rows")))
+				chromedp.WaitVisible(`//td[.="Ward closed for renovation"]`))
+			// Read the rows in one script: htmx may still swap the table (a change
+			// and a submit both filter), and a node read in two steps can vanish.
+			text := browsertest.Get(t, b, "audit rows", chromedp.Evaluate[string](`document.getElementById("audit-rows").innerText`))
 			for _, want := range []string{"create", "archive", "Ward closed for renovation", "Utrecht research ward", "admin"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("audit viewer lacks %q:\n%s", want, text)
