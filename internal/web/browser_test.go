@@ -91,6 +91,17 @@ func TestBrowserSiteLifecycle(t *testing.T) {
 			}
 			b.Screenshot(t, "audit")
 
+			// A clinic tablet in portrait: the pages fit 768 px without sideways scrolling.
+			for _, path := range []string{"/sites", "/users", "/audit", "/settings/system"} {
+				b.Do(t, "tablet "+path, chromedp.EmulateViewport(768, 1024), chromedp.Navigate(ts.URL+path), chromedp.WaitVisible(`h1`))
+				if w := browsertest.Get(t, b, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 768 {
+					b.Screenshot(t, "tablet-overflow")
+					t.Errorf("%s is %d px wide at a 768 px tablet width", path, w)
+				}
+			}
+			b.Screenshot(t, "tablet")
+			b.Do(t, "desktop again", chromedp.EmulateReset())
+
 			b.Do(t, "log out",
 				chromedp.Click(`//button[.="Log out"]`),
 				chromedp.WaitVisible(id("username")),
