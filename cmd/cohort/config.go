@@ -33,14 +33,19 @@ func runConfigExport(ctx context.Context, args []string, stdout, stderr io.Write
 	cats := fs.String("categories", "", "comma-separated categories (default: every promotable one: "+strings.Join(bundle.Promotable(), ",")+")")
 	out := fs.String("o", "-", "file to write the bundle to; - for standard output")
 	at := fs.String("at", "", "export time to record, RFC 3339 (default: now); the same data and --at give byte-identical bundles")
-	instance := fs.String("instance", "", `names this instance in the manifest, e.g. "Sandbox Main"`)
+	// --instance chooses a console instance to read (addDatabaseFlags); the
+	// name the manifest gives the source is its own flag.
+	sourceName := fs.String("source-name", "", `names this instance in the manifest, e.g. "Sandbox Main" (default: the --instance given, if any)`)
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{"config export takes no arguments; use -o FILE"}
 	}
-	opts := bundle.ExportOptions{Instance: *instance}
+	opts := bundle.ExportOptions{Instance: *sourceName}
+	if opts.Instance == "" {
+		opts.Instance = *dbf.instance
+	}
 	if *cats != "" {
 		opts.Categories = strings.Split(*cats, ",")
 	}

@@ -60,7 +60,7 @@ func TestConfigExportAndImportWithTheBinary(t *testing.T) {
 		// Two exports with the same --at are byte-identical.
 		at := "2026-03-01T10:00:00Z"
 		for _, f := range []string{first, second} {
-			_, stderr, code := cohortRun(t, "config", "export", "--database", src, "--at", at, "--instance", "Sandbox Main", "-o", f)
+			_, stderr, code := cohortRun(t, "config", "export", "--database", src, "--at", at, "--source-name", "Sandbox Main", "-o", f)
 			if code != 0 || !strings.Contains(stderr, "wrote configuration bundle") || !strings.Contains(stderr, "roles, sites, general-settings, system-settings") {
 				t.Fatalf("export exited %d: %s", code, stderr)
 			}
@@ -119,7 +119,7 @@ func TestConfigExportAndImportWithTheBinary(t *testing.T) {
 			t.Fatalf("second import (%d):\n%s", code, stdout)
 		}
 		roundTrip := filepath.Join(dir, "round-trip.json")
-		if _, stderr, code := cohortRun(t, "config", "export", "--database", dst, "--at", at, "--instance", "Sandbox Main", "-o", roundTrip); code != 0 {
+		if _, stderr, code := cohortRun(t, "config", "export", "--database", dst, "--at", at, "--source-name", "Sandbox Main", "-o", roundTrip); code != 0 {
 			t.Fatalf("export from the target: %s", stderr)
 		}
 		if c, _ := os.ReadFile(roundTrip); !bytes.Equal(a, c) {

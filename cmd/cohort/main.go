@@ -33,7 +33,10 @@ func commands() []command {
 		{"serve", "start the lifecycle console and its instances (SQLite by default, --database postgres://… for PostgreSQL)", runServe},
 		{"instance", "the console's instances: list, create, clone, start, stop, destroy; serve one instance alone", runInstance},
 		{"audit", "audit trail tools: verify, export", runAudit},
-		{"config", "configuration bundles: export, import [--dry-run] (promote roles, sites, settings between instances)", runConfig},
+		{"config", "configuration bundles: export, import [--dry-run] (promote roles, sites, settings, dictionaries, devices, labs, label templates; Configure lists on request)", runConfig},
+		{"odm", "CDISC ODM 1.3.2 exchange: import FILE [--confirm-warnings], export --study CODE [--what metadata] [-o FILE]", runODM},
+		{"volunteer", "volunteer database: import FILE --mapping … --mode all-or-nothing|valid-rows [--rejects FILE]", runVolunteer},
+		{"demo", "demonstration data: volunteers --count N [--seed S] adds synthetic volunteers", runDemo},
 		{"version", "print the build (--json for machines)", runVersion},
 	}
 }

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/store"
@@ -89,56 +84,40 @@ func dsnOf(t *testing.T, db *store.DB) string {
 }
 
 // TestServeStartsFromNothingAndStopsGracefully runs the README's start
-// command as a newcomer would, in an empty directory, then stops it with
-// SIGTERM.
+// command as a newcomer would, in an empty directory: the console starts
+// with its own database and administrator, creates the demo customer with
+// a running Demo instance reachable through its proxy, and on SIGTERM stops
+// cleanly, instances included.
 func TestServeStartsFromNothingAndStopsGracefully(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "COHORT_DATA_DIR=", "COHORT_DATABASE=", "COHORT_ADMIN_PASSWORD=")
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	con := startConsole(t, dir)
+	if len(con.password) < 12 {
+		t.Fatalf("serve printed no one-time password for the console administrator (%q)", con.password)
 	}
-	defer cmd.Process.Kill()
-	var url, password string
-	lines := bufio.NewScanner(stdout)
-	urlRe := regexp.MustCompile(`serving at (http://\S+/)`)
-	pwRe := regexp.MustCompile(`one-time password: (\S+)`)
-	deadline := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
-	for url == "" && lines.Scan() {
-		if m := pwRe.FindStringSubmatch(lines.Text()); m != nil {
-			password = m[1]
-		}
-		if m := urlRe.FindStringSubmatch(lines.Text()); m != nil {
-			url = m[1]
-		}
+	if _, err := os.Stat(filepath.Join(dir, "cohort-data", "console.db")); err != nil {
+		t.Fatalf("no console database in the default data directory: %v", err)
 	}
-	go io.Copy(io.Discard, stdout)
-	if url == "" || len(password) < 12 {
-		t.Fatalf("serve printed no URL (%q) or no one-time password (%q)", url, password)
+	code, body := fetch(t, con.url+"readyz")
+	if code != 200 || !strings.Contains(body, "console schema") {
+		t.Fatalf("readyz: %d %s", code, body)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "cohort-data", "cohort.db")); err != nil {
-		t.Fatalf("no embedded database in the default data directory: %v", err)
+	if _, body := fetch(t, con.url+"login"); !strings.Contains(body, "Log in to the console") || !strings.Contains(body, "cohort console test · build 42") {
+		t.Fatalf("the console's login page lacks its title or the build:\n%s", body)
 	}
-	resp, err := http.Get(url + "readyz")
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("readyz: %v %v", err, resp)
+	demo := con.waitDemo(t)
+	if demo != con.url+"i/demo-cru/demo/main/" || len(con.demoPassword) < 12 {
+		t.Fatalf("demo instance at %q with password %q", demo, con.demoPassword)
 	}
-	resp.Body.Close()
-	resp, err = http.Get(url + "login")
-	if err != nil {
-		t.Fatal(err)
+	code, body = fetch(t, demo+"login")
+	if code != 200 || !strings.Contains(body, "Demo Clinical Research Unit") || !strings.Contains(body, "cohort test · build 42") {
+		t.Fatalf("the Demo instance's login page through the proxy: %d\n%s", code, body)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "Demo Clinical Research Unit") || !strings.Contains(string(body), "cohort test · build 42") {
-		t.Fatalf("login page lacks the demo organisation or the build:\n%s", body)
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
+	pid := instancePID(t, dir, "demo-cru/demo/main")
+	con.cmd.Process.Signal(syscall.SIGTERM)
+	if err := con.cmd.Wait(); err != nil {
 		t.Fatalf("serve did not stop cleanly on SIGTERM: %v", err)
+	}
+	if processAlive(pid) {
+		t.Fatal("the Demo instance's process outlived the console")
 	}
 }

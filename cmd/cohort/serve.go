@@ -185,10 +185,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	// The worker stops after the pages (their requests finish first); if it
+	// fails on its own, the console stops serving too.
+	ctx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	worked := make(chan error, 1)
-	go func() { worked <- c.Run(work) }()
+	go func() {
+		err := c.Run(work)
+		if err != nil {
+			stopServing()
+		}
+		worked <- err
+	}()
 
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url, "startup_ms", time.Since(started).Milliseconds())

@@ -100,6 +100,15 @@ func List(ctx context.Context, db *store.DB, f Filter) ([]Entry, int, error) {
 // The first line marks the file as an uncontrolled copy, as every exported
 // controlled record must be.
 func WriteCSV(ctx context.Context, db *store.DB, f Filter, exportedBy string, w io.Writer) error {
+	return WriteCSVMasked(ctx, db, f, exportedBy, w, nil)
+}
+
+// WriteCSVMasked is WriteCSV with each entry passed through mask first, so
+// a domain can hide values its reader may not see (volunteer PHI for a
+// reader without volunteer.view_phi). A nil mask writes entries as stored.
+// Masking changes only what is written, never the trail: the hashes are the
+// stored ones, so a masked export cannot be verified, only read.
+func WriteCSVMasked(ctx context.Context, db *store.DB, f Filter, exportedBy string, w io.Writer, mask func(context.Context, Entry) (Entry, error)) error {
 	where, args := f.where()
 	rows, err := db.Query(ctx, "SELECT "+columns+" FROM audit_entry"+where+" ORDER BY seq", args...)
 	if err != nil {
@@ -116,6 +125,11 @@ func WriteCSV(ctx context.Context, db *store.DB, f Filter, exportedBy string, w 
 		e, err := scan(rows)
 		if err != nil {
 			return fmt.Errorf("export audit trail: %w", err)
+		}
+		if mask != nil {
+			if e, err = mask(ctx, e); err != nil {
+				return fmt.Errorf("export audit trail: %w", err)
+			}
 		}
 		cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(timeLayout), strconv.FormatInt(e.ActorID, 10),
 			e.Actor, string(e.Action), e.Entity, e.EntityID, e.Field, e.Old, e.New, e.Reason, e.PrevHash, e.Hash})

@@ -12,4 +12,9 @@ var categories = []Category{
 	siteCategory{},
 	settingCategory{name: "general-settings", scope: setting.General},
 	settingCategory{name: "system-settings", scope: setting.System},
+	dictionaryCategory{},
+	deviceCategory{}, // after sites: devices name their site
+	labCategory{},
+	labelCategory{},
+	configListCategory{},
 }

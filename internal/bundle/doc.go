@@ -9,13 +9,21 @@
 // # Rules every import keeps
 //
 //   - Records are matched by natural key (role code, site code, setting
-//     key), never by database id.
+//     key, "type/ECG", "meddra/27.1"), never by database id.
 //   - An import adds and changes; it never deletes, archives or
 //     deactivates. A record this instance has and the bundle lacks is shown
 //     as "not in bundle, left as is": promotion must not take away what the
 //     target instance decided on its own (an archived site, a local role).
 //   - Records an instance must never take (integration-specific settings,
 //     archived sites) are shown as ignored with the reason, and not applied.
+//   - Inactive records travel with their state, so that what references
+//     them still resolves, and a new record is created active or inactive
+//     as the bundle has it; but an import never changes whether a record
+//     this instance already has is active. A record whose active flag (or
+//     device status retired, or archived site) differs is ignored with the
+//     reason. The one exception is a dictionary's active version: a
+//     dictionary has exactly one, so activating the bundle's steps the
+//     previous one down.
 //   - Everything is applied in one transaction: one failing record leaves the
 //     instance exactly as it was. Importing the same bundle twice changes
 //     nothing the second time.
@@ -25,26 +33,28 @@
 // Write a file in this package with a type that implements Category by
 // calling your domain package (the domain owns its tables; this package
 // writes no SQL), and add a value of it to the list in categories.go at its
-// place in the fixed order. For example, for devices:
+// place in the fixed order. For example, for a category of infusion
+// protocols kept by a package protocol:
 //
-//	type deviceCategory struct{}
+//	type protocolCategory struct{}
 //
-//	type deviceFields struct {
-//		Name  string `json:"name"`
-//		Model string `json:"model"`
+//	type protocolFields struct {
+//		Name     string `json:"name"`
+//		RateMLPH string `json:"rate_ml_per_h"` // decimal text
+//		Active   bool   `json:"active"`
 //	}
 //
-//	func (deviceCategory) Name() string     { return "devices" }
-//	func (deviceCategory) Promotable() bool { return true }
+//	func (protocolCategory) Name() string     { return "infusion-protocols" }
+//	func (protocolCategory) Promotable() bool { return true }
 //
-//	func (deviceCategory) Export(ctx context.Context, q store.Querier) ([]Record, error) {
-//		devices, err := device.List(ctx, q) // active devices only
+//	func (protocolCategory) Export(ctx context.Context, q store.Querier) ([]Record, error) {
+//		protocols, err := protocol.List(ctx, q, true) // inactive ones too
 //		if err != nil {
 //			return nil, err
 //		}
 //		var out []Record
-//		for _, d := range devices {
-//			r, err := NewRecord(d.Code, deviceFields{Name: d.Name, Model: d.Model})
+//		for _, p := range protocols {
+//			r, err := NewRecord(p.Code, protocolFields{Name: p.Name, RateMLPH: decimalText(p.Rate), Active: p.Active})
 //			if err != nil {
 //				return nil, err
 //			}
@@ -53,18 +63,30 @@
 //		return out, nil
 //	}
 //
-//	func (deviceCategory) Apply(ctx context.Context, tx *store.Tx, by audit.Actor, reason string, records []Record) error {
+//	func (protocolCategory) Apply(ctx context.Context, tx *store.Tx, by audit.Actor, reason string, records []Record) error {
 //		for _, r := range records {
-//			var f deviceFields
+//			var f protocolFields
 //			if err := r.Decode(&f); err != nil {
-//				return err
+//				return recordError("infusion-protocols", r.Key, err)
 //			}
-//			if err := device.Import(ctx, tx, by, device.Device{Code: r.Key, Name: f.Name, Model: f.Model}, reason); err != nil {
-//				return recordError("devices", r.Key, err)
+//			rate, err := parseDecimal("rate_ml_per_h", f.RateMLPH, false)
+//			if err == nil {
+//				err = protocol.Import(ctx, tx, by, protocol.Protocol{Code: r.Key, Name: f.Name, Rate: rate}, f.Active, reason)
+//			}
+//			if err != nil {
+//				return recordError("infusion-protocols", r.Key, err)
 //			}
 //		}
 //		return nil
 //	}
+//
+// The domain package's Import (in its promote.go) creates or updates one
+// record inside the given transaction and audits it with the reason. The
+// categories this build has show the patterns: roles.go, sites.go and
+// settings.go; dictionaries.go (a large record kept compact as tuples);
+// devices.go and labs.go (several kinds of record in one category, keyed
+// "kind/CODE", applied in dependency order); labels.go (decimals as text);
+// configlists.go (not promotable).
 //
 // Export returns what this instance has; the bundle sorts records by key and
 // refuses duplicate keys. Fields are any JSON-encodable struct or map; use

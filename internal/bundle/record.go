@@ -130,9 +130,17 @@ func display(v any) string {
 		if items, ok := texts(v); ok {
 			return strings.Join(items, ", ")
 		}
+		// A dictionary's terms run to tens of thousands of tuples: a
+		// preview says how many rather than printing them all.
+		if len(v) > maxShownItems {
+			return fmt.Sprintf("%d entries", len(v))
+		}
 	}
 	return canonical(v)
 }
+
+// maxShownItems is the longest list of non-text items Display spells out.
+const maxShownItems = 20
 
 // texts returns a list's items when every one is text.
 func texts(list []any) ([]string, bool) {

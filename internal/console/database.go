@@ -14,7 +14,9 @@ import (
 )
 
 // sqliteFiles are the files a SQLite database in WAL mode is made of.
-func sqliteFiles(path string) []string { return []string{path, path + "-wal", path + "-shm", path + "-journal"} }
+func sqliteFiles(path string) []string {
+	return []string{path, path + "-wal", path + "-shm", path + "-journal"}
+}
 
 func removeSQLite(path string) error {
 	for _, f := range sqliteFiles(path) {

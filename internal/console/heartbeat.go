@@ -73,7 +73,7 @@ func (c *Console) Claim(ctx context.Context) error {
 			return err
 		}
 		now := time.Now().UTC()
-		if ok && now.Sub(h.At) < c.staleAfter() {
+		if ok && now.Sub(h.At) < c.staleAfter() && !(h.Host == host && processGone(h.PID)) {
 			return fmt.Errorf("Another console (process %d on %s) is running on this registry; stop it first.", h.PID, h.Host)
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM console_heartbeat"); err != nil {

@@ -64,6 +64,7 @@ type Busy struct {
 	Holder Operation
 }
 
+// Error names the instance and the operation holding it, as a sentence.
 func (b *Busy) Error() string {
 	if b.Holder.ID == 0 {
 		return fmt.Sprintf("%s is busy with another operation. Wait for it to finish, then try again.", b.Key)

@@ -15,8 +15,13 @@ import (
 // instance's own build; started. Every step can be repeated: a retry starts
 // again from an empty target.
 func (c *Console) provision(ctx context.Context, op Operation, inst Instance) error {
-	if err := CheckOperation(op.Kind, inst.Key(), inst.State); err != nil {
-		return err
+	// An instance found provisioning is this operation's own earlier run,
+	// cut short by a console that stopped: the operation holds its lock, so
+	// nobody else could have moved it there. It starts over.
+	if inst.State != Provisioning {
+		if err := CheckOperation(op.Kind, inst.Key(), inst.State); err != nil {
+			return err
+		}
 	}
 	if err := c.move(ctx, &inst, Provisioning, op); err != nil {
 		return err

@@ -20,6 +20,7 @@ type Build struct {
 	Number  string
 }
 
+// String writes the build as pages show it: 26.1 (build 42).
 func (b Build) String() string { return b.Version + " (build " + b.Number + ")" }
 
 // Organisation is a customer (or prospect) of the console.

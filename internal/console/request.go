@@ -310,6 +310,12 @@ func (c *Console) requestOn(ctx context.Context, tx *store.Tx, by audit.Actor, k
 	if err := lockRow(ctx, tx, inst.ID); err != nil {
 		return Operation{}, err
 	}
+	// A busy instance says so first: its state is about to change anyway.
+	if h, held, err := Holder(ctx, tx, inst.ID); err != nil {
+		return Operation{}, err
+	} else if held {
+		return Operation{}, &Busy{Key: inst.Key(), Holder: h}
+	}
 	if opRules[kind].reason && strings.TrimSpace(reason) == "" {
 		return Operation{}, check.FieldErrors{"reason": fmt.Sprintf("Say why %s is to be %s; the reason is kept in the console's audit trail.", inst.Key(), opRules[kind].verb)}
 	}

@@ -12,6 +12,7 @@ import (
 // sentence of the rule that forbids it, so pages and the CLI show it as is.
 type Refusal struct{ Rule string }
 
+// Error is the rule's sentence.
 func (r *Refusal) Error() string { return r.Rule }
 
 func refuse(format string, args ...any) error {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/pressly/goose/v3"
 
-	consolemigrations "github.com/cohort-clinical/cohort/migrations/console"
 	"github.com/cohort-clinical/cohort/internal/store"
+	consolemigrations "github.com/cohort-clinical/cohort/migrations/console"
 )
 
 // versionTable is the console's own goose version table. An instance keeps

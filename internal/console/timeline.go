@@ -126,7 +126,9 @@ func factsOf(ctx context.Context, q store.Querier, org string) (Facts, error) {
 
 // FactsOf returns the milestones an organisation has reached, for the
 // steps (go-live, sign-off, upgrade) that offer to destroy environments.
-func FactsOf(ctx context.Context, q store.Querier, org string) (Facts, error) { return factsOf(ctx, q, org) }
+func FactsOf(ctx context.Context, q store.Querier, org string) (Facts, error) {
+	return factsOf(ctx, q, org)
+}
 
 // PlanStage records the date a stage is planned for; an empty date clears it.
 func PlanStage(ctx context.Context, db *store.DB, by audit.Actor, org string, k Kind, date, reason string) error {

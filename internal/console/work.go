@@ -110,6 +110,9 @@ func (c *Console) reconcile(ctx context.Context, wg *sync.WaitGroup) error {
 		if _, held, err := Holder(ctx, c.DB, inst.ID); err != nil || held {
 			continue
 		}
+		if err := c.ensurePort(ctx, &inst); err != nil {
+			return err
+		}
 		spec, err := c.Spec(inst)
 		if err != nil {
 			c.logger().Error("cannot start instance", "instance", inst.Key(), "err", err)

@@ -126,7 +126,3 @@ func (s *Server) afterAction(w http.ResponseWriter, r *http.Request, key string,
 	p := s.newPage(r, key, d)
 	s.formProblem(w, r, "instance.html", p, err)
 }
-
-// proxyURL is where the instance is served through the console.
-func proxyURL(key string) string { return console.BasePathOf(key) + "/" }
-

@@ -166,6 +166,7 @@ type statusRecorder struct {
 	wrote  bool
 }
 
+// WriteHeader records the status for the request log.
 func (r *statusRecorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.status, r.wrote = code, true
@@ -173,6 +174,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Write records that the response has begun.
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	r.wrote = true
 	return r.ResponseWriter.Write(b)

@@ -171,7 +171,7 @@ func ImportVersion(ctx context.Context, tx *store.Tx, by audit.Actor, v *Version
 	case err != nil:
 		return fmt.Errorf("read %s: %w", label, err)
 	case s.Retired:
-		return fmt.Errorf("%s is retired in this instance; an import never brings back a retired version.", label)
+		return fmt.Errorf("The version %s is retired in this instance; an import never brings back a retired version.", label)
 	default:
 		if err := sameContent(ctx, tx, s, v); err != nil {
 			return err
@@ -181,7 +181,7 @@ func ImportVersion(ctx context.Context, tx *store.Tx, by audit.Actor, v *Version
 	case active && !s.Active:
 		return activateIn(ctx, tx, by, s, reason)
 	case !active && s.Active:
-		return fmt.Errorf("%s is the active %s version of this instance; an import never deactivates a version, it only activates another.", label, v.Kind.Name())
+		return fmt.Errorf("The version %s is the active %s version of this instance; an import never deactivates a version, it only activates another.", label, v.Kind.Name())
 	}
 	return nil
 }
@@ -231,7 +231,7 @@ func sameContent(ctx context.Context, q store.Querier, s StoredVersion, v *Versi
 	default:
 		return nil
 	}
-	return fmt.Errorf("%s is already in this instance with other content: %s. A release never changes, so one of the two is not the real %s; nothing was imported.",
+	return fmt.Errorf("This instance already has %s with other content: %s. A release never changes, so one of the two is not the real %s; nothing was imported.",
 		s.Label(), what, s.Label())
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/store"
+	"github.com/cohort-clinical/cohort/internal/volunteer/registry"
 )
 
 // auditFilter reads the viewer's filter from the query string; dates are
@@ -46,6 +47,11 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	if len(fe) == 0 {
 		var err error
 		if entries, total, err = audit.List(r.Context(), s.DB, f); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		// Volunteer PHI in the trail is shown as the record would be.
+		if err := registry.MaskTrail(r.Context(), s.DB, entries, canSeePHI(r)); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -92,7 +98,8 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-trail-%s.csv"`, time.Now().UTC().Format("20060102-150405")))
-	if err := audit.WriteCSV(r.Context(), s.DB, f, v.user.Username, w); err != nil {
+	mask := registry.NewTrailMasker(s.DB, canSeePHI(r))
+	if err := audit.WriteCSVMasked(r.Context(), s.DB, f, v.user.Username, w, mask.Mask); err != nil {
 		s.Logger.Error("audit export failed part-way", "err", err)
 	}
 }

@@ -60,6 +60,11 @@ type Server struct {
 	metrics *metrics
 	// bundles holds configuration bundles between preview and apply.
 	bundles bundleStash
+	// odmUploads holds uploaded ODM files between the report and the apply.
+	odmUploads odmStash
+	// volunteerImports holds uploaded volunteer CSV files between upload,
+	// mapping, check and import.
+	volunteerImports importStash
 }
 
 // Need says who may use a route.
@@ -164,6 +169,8 @@ func (s *Server) registerRoutes() {
 	s.registerBundleRoutes()
 	s.registerDictionaryRoutes()
 	s.registerLabRoutes()
+	s.registerStudyRoutes()
+	s.registerVolunteerRoutes()
 }
 
 func cacheForever(h http.Handler) http.Handler {

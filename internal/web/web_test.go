@@ -99,6 +99,9 @@ func (f *fixture) concrete(path string) string {
 	if strings.HasPrefix(path, "/config/dictionaries/") {
 		r = strings.NewReplacer("{id}", "1", "{code}", "94000390")
 	}
+	if strings.HasPrefix(path, "/volunteers/") {
+		r = strings.NewReplacer("{number}", "V000001") // the first demo volunteer
+	}
 	return r.Replace(path)
 }
 

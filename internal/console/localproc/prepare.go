@@ -13,9 +13,9 @@ import (
 
 // Prepare runs `cohort instance init` of the instance's build on its
 // database: that build knows its own schema. Its JSON answer comes on
-// standard output; its log lines go to the instance's log. A first
-// administrator's chosen password travels in the environment, never on the
-// command line where any user could read it.
+// standard output; its log lines go to the instance's log. The database URL
+// and a first administrator's chosen password travel in the environment,
+// never on the command line where any user of the machine could read them.
 func (r *Runtime) Prepare(ctx context.Context, spec console.Spec, p console.Preparation) (console.Prepared, error) {
 	var out console.Prepared
 	logf, err := openLog(spec)
@@ -23,7 +23,7 @@ func (r *Runtime) Prepare(ctx context.Context, spec console.Spec, p console.Prep
 		return out, err
 	}
 	defer logf.Close()
-	args := []string{"instance", "init", "--database", spec.DSN}
+	args := []string{"instance", "init"}
 	if p.Demo {
 		args = append(args, "--demo")
 	}
@@ -35,7 +35,7 @@ func (r *Runtime) Prepare(ctx context.Context, spec console.Spec, p console.Prep
 	}
 	cmd := exec.CommandContext(ctx, spec.Binary, args...)
 	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr, cmd.Env = &stdout, logf, childEnv()
+	cmd.Stdout, cmd.Stderr, cmd.Env = &stdout, logf, append(childEnv(), "COHORT_DATABASE="+spec.DSN)
 	if p.AdminPassword != "" {
 		cmd.Env = append(cmd.Env, "COHORT_ADMIN_PASSWORD="+p.AdminPassword)
 	}

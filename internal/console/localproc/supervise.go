@@ -3,8 +3,8 @@ package localproc
 import (
 	"context"
 	"fmt"
-	"os"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -128,12 +128,14 @@ func (r *Runtime) runOnce(p *proc) error {
 		return err
 	}
 	defer logf.Close()
-	args := []string{"instance", "serve", "--database", p.spec.DSN, "--addr", p.spec.Addr, "--base-path", p.spec.BasePath, "--no-demo"}
+	// The database URL may hold a password: it travels in the environment,
+	// where other users of the machine cannot read it, not on the command line.
+	args := []string{"instance", "serve", "--addr", p.spec.Addr, "--base-path", p.spec.BasePath, "--no-demo"}
 	if p.spec.Test {
 		args = append(args, "--test-instance")
 	}
 	cmd := exec.Command(p.spec.Binary, args...)
-	cmd.Stdout, cmd.Stderr, cmd.Env = logf, logf, childEnv()
+	cmd.Stdout, cmd.Stderr, cmd.Env = logf, logf, append(childEnv(), "COHORT_DATABASE="+p.spec.DSN)
 	cmd.SysProcAttr = ownProcessGroup()
 	p.mu.Lock()
 	if p.stop {

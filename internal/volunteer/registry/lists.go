@@ -109,7 +109,9 @@ func acceptExisting(lists volunteer.ListLookup, old volunteer.Volunteer) volunte
 	return k
 }
 
-func (k keepExisting) Has(list, code string) bool { return k.old[list][code] || k.lists.Has(list, code) }
+func (k keepExisting) Has(list, code string) bool {
+	return k.old[list][code] || k.lists.Has(list, code)
+}
 
 // callingCodes maps ISO country codes to international calling codes, for
 // completing phone numbers typed without one. A country not listed means

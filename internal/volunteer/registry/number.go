@@ -28,6 +28,8 @@ func NumberPattern(ctx context.Context, q store.Querier) (volunteer.NumberPatter
 type numberer struct {
 	pattern volunteer.NumberPattern
 	today   volunteer.Date
+	// seqRe finds the sequence in an existing number; made on first use.
+	seqRe *regexp.Regexp
 }
 
 func newNumberer(ctx context.Context, tx *store.Tx) (*numberer, error) {
@@ -109,10 +111,14 @@ func (n *numberer) claim(ctx context.Context, tx *store.Tx, number string) error
 // counterKeyOf works out the counter key of an existing number: the number
 // with its sequence digits replaced by "{seq}", as CounterKey writes it.
 func (n *numberer) counterKeyOf(number string) (string, bool) {
-	re, err := sequenceRegexp(n.pattern.String())
-	if err != nil {
-		return "", false
+	if n.seqRe == nil {
+		re, err := sequenceRegexp(n.pattern.String())
+		if err != nil {
+			return "", false
+		}
+		n.seqRe = re
 	}
+	re := n.seqRe
 	m := re.FindStringSubmatchIndex(number)
 	if m == nil {
 		return "", false

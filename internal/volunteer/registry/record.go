@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -463,6 +462,3 @@ func (b *batch) flush(ctx context.Context, tx *store.Tx) error {
 	b.args = b.args[:0]
 	return nil
 }
-
-// itoa is strconv.Itoa for int64 ids in messages.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

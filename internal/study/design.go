@@ -1,0 +1,184 @@
+package study
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/cohort-clinical/cohort/internal/audit"
+	"github.com/cohort-clinical/cohort/internal/check"
+	"github.com/cohort-clinical/cohort/internal/odm"
+	"github.com/cohort-clinical/cohort/internal/store"
+)
+
+// Event is a study event (a visit, a dosing day, an unscheduled visit) of
+// a study's design.
+type Event struct {
+	OID       string
+	Name      string
+	Type      odm.EventType
+	Repeating bool
+	Epoch     string // for instance Screening, Treatment, Follow-up
+	Arm       string // arm or cohort, empty when the event is common to all
+	Order     int
+	// NominalOffsetMinutes is the event's planned time from the study's
+	// reference time (first dose, say), nil when unscheduled.
+	NominalOffsetMinutes *int
+	Forms                []EventForm
+}
+
+// EventForm is a form collected at an event.
+type EventForm struct {
+	FormOID     string
+	FormVersion int
+	Mandatory   bool
+}
+
+// StudyForm is a form a study uses, with the library version it chose.
+type StudyForm struct {
+	FormOID string
+	Name    string
+	Version int
+}
+
+// shell is the part of a study's ODM Study that rows do not hold.
+type shell struct {
+	Namespaces []odm.NamespaceDecl
+	Study      *odm.Study
+}
+
+// Events returns a study's events in order with the forms at each.
+func Events(ctx context.Context, db store.Querier, code string) ([]Event, error) {
+	s, err := Get(ctx, db, code)
+	if err != nil {
+		return nil, err
+	}
+	forms, err := formsOf(ctx, db, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	versions := map[string]int{}
+	for _, f := range forms {
+		versions[f.FormOID] = f.Version
+	}
+	rows, err := db.Query(ctx, `SELECT oid, name, event_type, repeating, epoch, arm, position, nominal_offset_minutes
+		FROM study_event WHERE study_id = ? ORDER BY position`, s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list events of study %s: %w", code, err)
+	}
+	var out []Event
+	index := map[string]int{}
+	for rows.Next() {
+		var e Event
+		var off sql.NullInt64
+		if err := rows.Scan(&e.OID, &e.Name, &e.Type, &e.Repeating, &e.Epoch, &e.Arm, &e.Order, &off); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list events of study %s: %w", code, err)
+		}
+		if off.Valid {
+			m := int(off.Int64)
+			e.NominalOffsetMinutes = &m
+		}
+		index[e.OID] = len(out)
+		out = append(out, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = db.Query(ctx, "SELECT event_oid, form_oid, mandatory FROM study_event_form WHERE study_id = ? ORDER BY event_oid, position", s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list forms of study %s: %w", code, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ev string
+		var f EventForm
+		if err := rows.Scan(&ev, &f.FormOID, &f.Mandatory); err != nil {
+			return nil, err
+		}
+		f.FormVersion = versions[f.FormOID]
+		if i, ok := index[ev]; ok {
+			out[i].Forms = append(out[i].Forms, f)
+		}
+	}
+	return out, rows.Err()
+}
+
+// formsOf lists the forms study id uses, in design order.
+func formsOf(ctx context.Context, db store.Querier, studyID int64) ([]StudyForm, error) {
+	rows, err := db.Query(ctx, `SELECT sf.form_oid, COALESCE(f.name, ''), sf.form_version FROM study_form sf
+		LEFT JOIN library_form f ON f.oid = sf.form_oid WHERE sf.study_id = ? ORDER BY sf.position`, studyID)
+	if err != nil {
+		return nil, fmt.Errorf("list study forms: %w", err)
+	}
+	defer rows.Close()
+	var out []StudyForm
+	for rows.Next() {
+		var f StudyForm
+		if err := rows.Scan(&f.FormOID, &f.Name, &f.Version); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// StudyForms lists the forms a study uses with their chosen versions.
+func StudyForms(ctx context.Context, db store.Querier, code string) ([]StudyForm, error) {
+	s, err := Get(ctx, db, code)
+	if err != nil {
+		return nil, err
+	}
+	return formsOf(ctx, db, s.ID)
+}
+
+// UpdateEvent saves an event's scheduling attributes (epoch, arm or cohort,
+// nominal time offset), which ODM does not carry. Only a study in design
+// may change.
+func UpdateEvent(ctx context.Context, db *store.DB, by audit.Actor, code, eventOID string, epoch, arm string, offset *int, reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return check.FieldErrors{"reason": "Say why you are making this change (reason for change)."}
+	}
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		s, err := Get(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if s.Status != Design {
+			return check.FieldErrors{"status": fmt.Sprintf("Study %s is %s; only a study in design can change its design.", code, s.Status)}
+		}
+		var oldEpoch, oldArm string
+		var oldOff sql.NullInt64
+		err = tx.QueryRow(ctx, "SELECT epoch, arm, nominal_offset_minutes FROM study_event WHERE study_id = ? AND oid = ?", s.ID, eventOID).
+			Scan(&oldEpoch, &oldArm, &oldOff)
+		if err == sql.ErrNoRows {
+			return fmt.Errorf("event %s of study %s: %w", eventOID, code, check.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		var off any
+		newOff := ""
+		if offset != nil {
+			off, newOff = *offset, fmt.Sprint(*offset)
+		}
+		oldOffS := ""
+		if oldOff.Valid {
+			oldOffS = fmt.Sprint(oldOff.Int64)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE study_event SET epoch = ?, arm = ?, nominal_offset_minutes = ? WHERE study_id = ? AND oid = ?",
+			epoch, arm, off, s.ID, eventOID); err != nil {
+			return fmt.Errorf("save event %s: %w", eventOID, err)
+		}
+		changes := audit.Diff([]string{"epoch", "arm", "nominal_offset_minutes"},
+			map[string]string{"epoch": oldEpoch, "arm": oldArm, "nominal_offset_minutes": oldOffS},
+			map[string]string{"epoch": epoch, "arm": arm, "nominal_offset_minutes": newOff})
+		if len(changes) == 0 {
+			return nil
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Update, Entity: "study_event", EntityID: code + "/" + eventOID,
+			Reason: reason, Changes: changes})
+	})
+}
