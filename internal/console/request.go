@@ -90,11 +90,13 @@ func (c *Console) CreateEnvironment(ctx context.Context, by audit.Actor, req New
 	if req.Code != "" && !codePattern.MatchString(req.Code) {
 		return Environment{}, nil, check.FieldErrors{"code": codeRule}
 	}
-	if req.Purpose == "" || req.Kind != VAL {
+	switch {
+	case req.Kind != VAL:
 		req.Purpose = ""
-		if req.Kind == VAL {
-			req.Purpose = GoLive
-		}
+	case req.Purpose == "":
+		req.Purpose = GoLive
+	case req.Purpose != GoLive && req.Purpose != Upgrade:
+		return Environment{}, nil, check.FieldErrors{"purpose": "A VAL environment is for a go-live or for an upgrade."}
 	}
 	var env Environment
 	var ops []Operation

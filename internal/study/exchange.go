@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
@@ -453,6 +454,11 @@ func ODMStudy(ctx context.Context, db store.Querier, code string) (*odm.Study, [
 	st.OID = s.OID
 	st.GlobalVariables.StudyName = s.Title
 	st.GlobalVariables.ProtocolName = s.ProtocolNumber
+	if st.GlobalVariables.ProtocolName == "" {
+		// ODM requires a protocol name; a study without a protocol number
+		// yet goes by its code.
+		st.GlobalVariables.ProtocolName = s.Code
+	}
 	if st.GlobalVariables.StudyDescription == "" {
 		st.GlobalVariables.StudyDescription = s.Title
 	}
@@ -587,6 +593,11 @@ func Export(ctx context.Context, db store.Querier, code string, out io.Writer, o
 	}
 	w := odm.NewWriter(out, odm.WriteOptions{KeepExtensions: opts.KeepExtensions, Progress: opts.Progress})
 	if err := w.Begin(ctx, doc); err != nil {
+		var ve *odm.ValidationError
+		if errors.As(err, &ve) {
+			// The design is incomplete: say so as a sentence the user can act on.
+			return w.Omitted(), fmt.Errorf("Study %s cannot be exported yet: %s", code, strings.TrimSuffix(ve.Error(), ".")+".")
+		}
 		return w.Omitted(), fmt.Errorf("export study %s: %w", code, err)
 	}
 	if clinical {

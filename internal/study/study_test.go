@@ -1,8 +1,11 @@
 package study_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -155,6 +158,86 @@ func TestLibraryVersions(t *testing.T) {
 		versions, _ := study.Versions(ctx, db, "F.VITALS")
 		if len(versions) != 2 || versions[0].Number != 2 || versions[1].PublishedBy != "alice" {
 			t.Fatalf("versions: %+v", versions)
+		}
+	})
+}
+
+// TestDesignedStudyRoundTrip: a study designed through the domain API (the
+// pages' calls) exports as schema-valid ODM and imports into an empty
+// instance as the same design.
+func TestDesignedStudyRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, err := study.Create(ctx, db, alice, study.Study{Code: "CRU-2026-002", Title: "SAD of Y", Phase: "I", ProtocolNumber: "Y-101"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := study.CreateForm(ctx, db, alice, "F.VS", "Vital signs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		def := v.Definition
+		def.Form.ItemGroupRefs = []*odm.ItemGroupRef{{ItemGroupOID: "IG.VS", Mandatory: odm.Yes}}
+		def.ItemGroups = []*odm.ItemGroupDef{{OID: "IG.VS", Name: "Vitals", Repeating: odm.Yes,
+			ItemRefs: []*odm.ItemRef{{ItemOID: "I.PULSE", Mandatory: odm.Yes}}}}
+		n := 3
+		def.Items = []*odm.ItemDef{{OID: "I.PULSE", Name: "Pulse", DataType: odm.Integer, Length: &n,
+			Question: &odm.Translations{Texts: []odm.TranslatedText{{Lang: "en", Value: "Pulse (beats/min)"}}}}}
+		if err := study.SaveDraft(ctx, db, alice, "F.VS", 1, v.Version, def, "items"); err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := study.GetVersion(ctx, db, "F.VS", 1)
+		if err := study.AssignForm(ctx, db, alice, s.Code, "SE.D1", "F.VS", 1, true, "x"); err == nil {
+			t.Fatal("a form was assigned to an event that does not exist")
+		}
+		for i, e := range []study.Event{{OID: "SE.SCR", Name: "Screening", Epoch: "Screening"}, {OID: "SE.D1", Name: "Day 1", Epoch: "Treatment", Arm: "Cohort 1"}} {
+			off := i * 1440
+			e.NominalOffsetMinutes = &off
+			if err := study.AddEvent(ctx, db, alice, s.Code, e, "schedule"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := study.AddEvent(ctx, db, alice, s.Code, study.Event{OID: "SE.D1", Name: "Again"}, "dup"); err == nil {
+			t.Fatal("a duplicate event OID was accepted")
+		}
+		if err := study.AssignForm(ctx, db, alice, s.Code, "SE.D1", "F.VS", 1, true, "vitals"); err == nil || !strings.Contains(err.Error(), "draft") {
+			t.Fatalf("a draft form was assigned: %v", err)
+		}
+		if err := study.Publish(ctx, db, alice, "F.VS", 1, cur.Version, "approved"); err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range []string{"SE.SCR", "SE.D1"} {
+			if err := study.AssignForm(ctx, db, alice, s.Code, ev, "F.VS", 1, true, "vitals"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		events, _ := study.Events(ctx, db, s.Code)
+		if len(events) != 2 || len(events[1].Forms) != 1 || events[1].Arm != "Cohort 1" || *events[1].NominalOffsetMinutes != 1440 {
+			t.Fatalf("events: %+v", events)
+		}
+
+		var buf bytes.Buffer
+		if _, err := study.Export(ctx, db, s.Code, &buf, study.ExportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "designed.xml")
+		os.WriteFile(file, buf.Bytes(), 0o600)
+		validate(t, file)
+		db2 := storetest.Open(t, db.Engine)
+		rep, err := study.Import(ctx, db2, alice, bytes.NewReader(buf.Bytes()), study.ImportOptions{})
+		if err != nil || !rep.Applied || rep.Studies[0] != s.Code {
+			t.Fatalf("import of the designed study: %v %+v", err, rep)
+		}
+		if a, b := designJSON(t, db, s.Code), designJSON(t, db2, s.Code); a != b {
+			t.Fatalf("designed study differs after round trip:\n%s", firstDiff(a, b))
+		}
+		// Once active, the design is frozen.
+		got, _ := study.Get(ctx, db, s.Code)
+		if err := study.SetStatus(ctx, db, alice, s.Code, got.Version, study.Active, "go"); err != nil {
+			t.Fatal(err)
+		}
+		if err := study.AddEvent(ctx, db, alice, s.Code, study.Event{OID: "SE.D2", Name: "Day 2"}, "late"); err == nil {
+			t.Fatal("an active study's design changed")
 		}
 	})
 }

@@ -9,11 +9,13 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/cohort-clinical/cohort/internal/access"
 	"github.com/cohort-clinical/cohort/internal/check"
+	"github.com/cohort-clinical/cohort/internal/odm"
 	"github.com/cohort-clinical/cohort/internal/study"
 )
 
@@ -27,6 +29,8 @@ func (s *Server) registerStudyRoutes() {
 	s.handle("GET", "/studies/{code}", need(access.StudyView), s.studyShow)
 	s.handle("POST", "/studies/{code}", need(access.StudyDesign), s.studyUpdate)
 	s.handle("POST", "/studies/{code}/status", need(access.StudyDesign), s.studyStatus)
+	s.handle("POST", "/studies/{code}/events", need(access.StudyDesign), s.studyAddEvent)
+	s.handle("POST", "/studies/{code}/event-forms", need(access.StudyDesign), s.studyAssignForm)
 	s.handle("GET", "/studies/{code}/odm.xml", need(access.ODMExchange), s.studyExport)
 
 	s.handle("GET", "/library", need(access.StudyView), s.libraryList)
@@ -96,10 +100,19 @@ func (s *Server) studyPage(r *http.Request, code string) (*page, error) {
 			grid[e.OID][f.FormOID] = true
 		}
 	}
+	library, err := study.Forms(r.Context(), s.DB)
+	if err != nil {
+		return nil, err
+	}
 	p := s.newPage(r, "Study "+st.Code, map[string]any{"Study": st, "Events": events, "Forms": forms, "Grid": grid,
-		"Next": study.Next(st.Status), "Phases": study.Phases})
-	if r.Method == http.MethodGet {
-		p.Form = map[string][]string{"title": {st.Title}, "phase": {st.Phase}, "sponsor": {st.Sponsor}, "protocol_number": {st.ProtocolNumber}}
+		"Next": study.Next(st.Status), "Phases": study.Phases, "Library": library})
+	// The details form shows what is stored unless the user posted it.
+	if p.Form == nil || !p.Form.Has("title") {
+		form := map[string][]string{"title": {st.Title}, "phase": {st.Phase}, "sponsor": {st.Sponsor}, "protocol_number": {st.ProtocolNumber}}
+		for k, v := range p.Form {
+			form[k] = v
+		}
+		p.Form = form
 	}
 	return p, nil
 }
@@ -150,6 +163,46 @@ func (s *Server) studyStatus(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	err := study.SetStatus(r.Context(), s.DB, visitOf(r).user.Actor(), code, version, study.Status(r.PostFormValue("status")), r.PostFormValue("reason"))
+	if err != nil {
+		s.studyProblem(w, r, code, err)
+		return
+	}
+	redirect(w, r, "/studies/"+code+"?notice=saved")
+}
+
+func (s *Server) studyAddEvent(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	code := r.PathValue("code")
+	e := study.Event{OID: r.PostFormValue("event_oid"), Name: r.PostFormValue("event_name"), Type: odm.EventType(r.PostFormValue("event_type")),
+		Repeating: r.PostFormValue("repeating") == "yes", Epoch: r.PostFormValue("epoch"), Arm: r.PostFormValue("arm")}
+	if v := r.PostFormValue("offset_hours"); v != "" {
+		h, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			s.studyProblem(w, r, code, check.FieldErrors{"offset_hours": "Give the planned time in hours from the reference time, for example 24 or -0.5."})
+			return
+		}
+		m := int(h * 60)
+		e.NominalOffsetMinutes = &m
+	}
+	if err := study.AddEvent(r.Context(), s.DB, visitOf(r).user.Actor(), code, e, r.PostFormValue("reason")); err != nil {
+		s.studyProblem(w, r, code, err)
+		return
+	}
+	redirect(w, r, "/studies/"+code+"?notice=saved")
+}
+
+func (s *Server) studyAssignForm(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	code := r.PathValue("code")
+	// form is "OID vN", as the page offers it.
+	oid, num, _ := strings.Cut(r.PostFormValue("form"), " v")
+	version, _ := strconv.Atoi(num)
+	err := study.AssignForm(r.Context(), s.DB, visitOf(r).user.Actor(), code, r.PostFormValue("event"), oid, version,
+		r.PostFormValue("mandatory") == "yes", r.PostFormValue("reason"))
 	if err != nil {
 		s.studyProblem(w, r, code, err)
 		return

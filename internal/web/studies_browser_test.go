@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -10,8 +12,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/store"
 	"github.com/cohort-clinical/cohort/internal/store/storetest"
+	"github.com/cohort-clinical/cohort/internal/study"
 	"github.com/cohort-clinical/cohort/internal/web/browsertest"
 )
 
@@ -104,5 +108,89 @@ func TestBrowserODMImportAndExport(t *testing.T) {
 				t.Fatalf("REDCap study page: %q", title)
 			}
 		})
+	}
+}
+
+// TestBrowserDesignStudy designs a study in the pages (study, library form,
+// publish, event, form at event), downloads its export, validates it with
+// the official schema and imports it into an empty instance, where the
+// design is the same.
+func TestBrowserDesignStudy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	db := storetest.Open(t, store.SQLite)
+	f := newFixture(t, db)
+	ts := httptest.NewServer(f.srv)
+	defer ts.Close()
+	b := browsertest.New(t)
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	b.Do(t, "log in",
+		chromedp.Navigate(ts.URL+"/studies/new"), chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), "admin"),
+		chromedp.SendKeys(id("password"), testPassword),
+		chromedp.Submit(id("password")),
+		chromedp.WaitVisible(id("f-code")))
+	b.Do(t, "create study",
+		chromedp.SendKeys(id("f-code"), "CRU-UI-1"),
+		chromedp.SendKeys(id("f-title"), "Designed in the browser"),
+		chromedp.SendKeys(id("f-phase"), "I"),
+		chromedp.Click(`//button[.="Create study"]`),
+		chromedp.WaitVisible(id("study-title")))
+	b.Do(t, "create library form",
+		chromedp.Navigate(ts.URL+"/library"),
+		chromedp.WaitVisible(id("f-oid")),
+		chromedp.SendKeys(id("f-oid"), "F.UI"),
+		chromedp.SendKeys(id("f-name"), "Browser form"),
+		chromedp.Click(`//button[.="Create form"]`),
+		chromedp.WaitVisible(`//button[contains(., "Publish version 1")]`),
+		chromedp.SendKeys(id("f-reason"), "ready"),
+		chromedp.Click(`//button[contains(., "Publish version 1")]`),
+		chromedp.WaitVisible(`//button[contains(., "New draft from version 1")]`))
+	b.Do(t, "add event",
+		chromedp.Navigate(ts.URL+"/studies/CRU-UI-1"),
+		chromedp.WaitVisible(id("f-event_oid")),
+		chromedp.SendKeys(id("f-event_oid"), "SE.DAY1"),
+		chromedp.SendKeys(id("f-event_name"), "Day 1"),
+		chromedp.SendKeys(id("f-epoch"), "Treatment"),
+		chromedp.SendKeys(id("f-offset_hours"), "24"),
+		chromedp.SendKeys(id("event-reason"), "schedule"),
+		chromedp.Click(`//button[.="Add event"]`),
+		chromedp.WaitVisible(id("assign-form")))
+	b.Do(t, "collect the form at the event",
+		chromedp.SendKeys(id("assign-reason"), "vitals at day 1"),
+		chromedp.Click(`//button[.="Add form to event"]`),
+		chromedp.WaitVisible(id("design-grid")))
+	if grid := browsertest.Get(t, b, "grid", chromedp.Text(id("design-grid"))); !strings.Contains(grid, "●") || !strings.Contains(grid, "Browser form") {
+		t.Fatalf("design grid:\n%s", grid)
+	}
+	b.Screenshot(t, "designed")
+	xml := browsertest.Get(t, b, "download export", chromedp.Evaluate[string](
+		`fetch(document.getElementById("export-odm").href).then(r => r.ok ? r.text() : Promise.reject(new Error("status " + r.status)))`,
+		chromedp.EvalAwaitPromise))
+	file := filepath.Join(t.TempDir(), "designed.xml")
+	if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		storetest.SkipOrFail(t, "xmllint is not installed: %v", err)
+	}
+	xsd, _ := filepath.Abs("../odm/testdata/odm1-3-2/ODM1-3-2.xsd")
+	if out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", xsd, file).CombinedOutput(); err != nil {
+		t.Fatalf("export of the designed study does not validate: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	db2 := storetest.Open(t, store.SQLite)
+	rep, err := study.Import(ctx, db2, audit.System, strings.NewReader(xml), study.ImportOptions{})
+	if err != nil || !rep.Applied {
+		t.Fatalf("import into an empty instance: %v %+v", err, rep)
+	}
+	a, _, err1 := study.ODMStudy(ctx, db, "CRU-UI-1")
+	c, _, err2 := study.ODMStudy(ctx, db2, "CRU-UI-1")
+	ja, _ := json.Marshal(a)
+	jc, _ := json.Marshal(c)
+	if err1 != nil || err2 != nil || string(ja) != string(jc) {
+		t.Fatalf("design differs in the other instance (%v, %v):\n%s\n%s", err1, err2, ja, jc)
 	}
 }

@@ -246,11 +246,15 @@ func insertBatch(ctx context.Context, tx *store.Tx, by audit.Actor, vs []volunte
 }
 
 // insertRows inserts volunteer rows, as many to a statement as the
-// parameter limit allows, and returns their ids by number.
+// parameter limit allows (all of them through unnest on PostgreSQL), and
+// returns their ids by number.
 func insertRows(ctx context.Context, tx *store.Tx, by audit.Actor, vs []volunteer.Volunteer) (map[string]int64, error) {
 	now := time.Now().UTC()
 	cols := len(rowColumns)
 	perStmt := maxParams / cols
+	if tx.Engine == store.Postgres {
+		perStmt = len(vs)
+	}
 	head := "INSERT INTO volunteer (" + strings.Join(rowColumns, ", ") + ") VALUES "
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	ids := make(map[string]int64, len(vs))
@@ -258,17 +262,19 @@ func insertRows(ctx context.Context, tx *store.Tx, by audit.Actor, vs []voluntee
 	for start := 0; start < len(vs); start += perStmt {
 		end := min(start+perStmt, len(vs))
 		args = args[:0]
-		var sb strings.Builder
-		sb.WriteString(head)
 		for i := start; i < end; i++ {
-			if i > start {
-				sb.WriteString(", ")
-			}
-			sb.WriteString(row)
 			args = append(args, rowValues(vs[i], now, by.Name, now, by.Name, 1)...)
 		}
-		sb.WriteString(" RETURNING id, number")
-		rows, err := tx.Query(ctx, sb.String(), args...)
+		var query string
+		if tx.Engine == store.Postgres {
+			var err error
+			if query, args, err = unnestInsert("volunteer", rowColumns, args); err != nil {
+				return nil, err
+			}
+		} else {
+			query = head + strings.TrimSuffix(strings.Repeat(row+", ", end-start), ", ")
+		}
+		rows, err := tx.Query(ctx, query+" RETURNING id, number", args...)
 		if err != nil {
 			return nil, fmt.Errorf("store %d volunteers: %w", end-start, err)
 		}
