@@ -109,6 +109,7 @@ func acceptExisting(lists volunteer.ListLookup, old volunteer.Volunteer) volunte
 	return k
 }
 
+// Has reports whether code is in the list or already in the record.
 func (k keepExisting) Has(list, code string) bool {
 	return k.old[list][code] || k.lists.Has(list, code)
 }
