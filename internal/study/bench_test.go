@@ -1,6 +1,7 @@
 package study
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -129,4 +130,75 @@ func BenchmarkClinicalExport(b *testing.B) {
 	b.ReportMetric(float64(tBare)/float64(tDB)*100, "%-of-bare-speed")
 	b.ReportMetric(float64(benchRows)/tDB.Seconds()*float64(b.N), "db-rows/s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkClinicalImport compares importing a generated file (design plus
+// benchRows ItemData) into an empty SQLite instance with the bare ODM
+// reader draining the same file, measured alternately in the same run.
+//
+//	go test -run '^$' -bench ClinicalImport ./internal/study/
+func BenchmarkClinicalImport(b *testing.B) {
+	ctx := context.Background()
+	doc := odm.NewDocument("BENCH", odm.Snapshot, time.Now())
+	n := 10
+	var refs []*odm.ItemRef
+	var items []*odm.ItemDef
+	for i := range 10 {
+		oid := "I." + strconv.Itoa(i)
+		refs = append(refs, &odm.ItemRef{ItemOID: oid, Mandatory: odm.No})
+		items = append(items, &odm.ItemDef{OID: oid, Name: oid, DataType: odm.Integer, Length: &n})
+	}
+	doc.Studies = []*odm.Study{{OID: "BENCH", GlobalVariables: odm.GlobalVariables{StudyName: "B", StudyDescription: "B", ProtocolName: "B"},
+		MetaDataVersions: []*odm.MetaDataVersion{{OID: "MDV.1", Name: "v1",
+			StudyEventDefs: []*odm.StudyEventDef{{OID: "SE.VISIT", Name: "Visit", Repeating: odm.No, Type: odm.Scheduled,
+				FormRefs: []*odm.FormRef{{FormOID: "F.VS", Mandatory: odm.Yes}}}},
+			FormDefs: []*odm.FormDef{{OID: "F.VS", Name: "VS", Repeating: odm.No,
+				ItemGroupRefs: []*odm.ItemGroupRef{{ItemGroupOID: "IG.VS", Mandatory: odm.Yes}}}},
+			ItemGroupDefs: []*odm.ItemGroupDef{{OID: "IG.VS", Name: "VS", Repeating: odm.Yes, ItemRefs: refs}},
+			ItemDefs:      items}}}}
+	var file bytes.Buffer
+	w := odm.NewWriter(&file, odm.WriteOptions{})
+	if err := w.Begin(ctx, doc); err != nil {
+		b.Fatal(err)
+	}
+	cd := &odm.ClinicalData{StudyOID: "BENCH", MetaDataVersionOID: "MDV.1"}
+	for i := range benchRows {
+		subj, rep, item, val := genRow(i)
+		row := odm.Row{Clinical: cd, Subject: &odm.SubjectData{SubjectKey: subj},
+			Event: &odm.StudyEventData{StudyEventOID: "SE.VISIT"}, Form: &odm.FormData{FormOID: "F.VS"},
+			Group: &odm.ItemGroupData{ItemGroupOID: "IG.VS", ItemGroupRepeatKey: rep}, Item: &odm.ItemData{ItemOID: item, Value: val}}
+		if err := w.WriteRow(ctx, &row); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var tBare, tImport time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		r := odm.NewReader(bytes.NewReader(file.Bytes()), odm.ReadOptions{})
+		if _, err := r.Metadata(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if n, err := drain(ctx, r); err != nil || n != benchRows {
+			b.Fatalf("bare read: %d rows, %v", n, err)
+		}
+		tBare += time.Since(t0)
+		b.StopTimer()
+		db := storetest.Open(b, store.SQLite)
+		b.StartTimer()
+		t1 := time.Now()
+		rep, err := Import(ctx, db, audit.Actor{Name: "bench"}, bytes.NewReader(file.Bytes()), ImportOptions{})
+		if err != nil || !rep.Applied || rep.ItemData != benchRows {
+			b.Fatalf("import: %v %+v", err, rep.Diagnostics)
+		}
+		tImport += time.Since(t1)
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(tImport)/float64(tBare), "x-bare-reader-time")
+	b.ReportMetric(float64(benchRows)/tImport.Seconds()*float64(b.N), "import-rows/s")
+	b.ReportMetric(float64(file.Len())/(1<<20), "file-MiB")
 }

@@ -13,7 +13,7 @@ import (
 
 // insertBatch is how many ItemData one INSERT statement stores: few round
 // trips, and well under both engines' limits on statement parameters.
-const insertBatch = 200
+const insertBatch = 500
 
 const itemDataColumns = 12
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,12 +124,17 @@ func Populate(ctx context.Context, db *store.DB, by audit.Actor, opts PopulateOp
 		cfg = &c
 	}
 	if db.Engine == store.SQLite {
-		// The single writer connection keeps a 64 MiB page cache from now
-		// on: the indexes of a large load then stay in memory instead of
-		// being read back from the file for every batch.
-		if _, err := db.Exec(ctx, "PRAGMA cache_size = -65536"); err != nil {
+		// The single writer connection gets a 256 MiB page cache for the
+		// load, so the indexes of half a million volunteers stay in memory
+		// instead of being read back from the file for every batch.
+		var before int
+		if err := db.Raw().QueryRowContext(ctx, "PRAGMA cache_size").Scan(&before); err != nil {
 			return 0, fmt.Errorf("populate volunteers: %w", err)
 		}
+		if _, err := db.Exec(ctx, "PRAGMA cache_size = -262144"); err != nil {
+			return 0, fmt.Errorf("populate volunteers: %w", err)
+		}
+		defer db.Exec(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.Itoa(before))
 	}
 	genCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -204,29 +210,11 @@ func insertBatch(ctx context.Context, tx *store.Tx, by audit.Actor, vs []volunte
 	if err != nil {
 		return err
 	}
-	keys := make([]string, len(vs))
-	counts := map[string]int{}
-	var order []string
-	for i, v := range vs {
-		if keys[i], err = num.key(v.PreferredSite); err != nil {
-			return fmt.Errorf("number volunteer %d of the batch: %w", i+1, err)
-		}
-		if counts[keys[i]] == 0 {
-			order = append(order, keys[i])
-		}
-		counts[keys[i]]++
-	}
-	next := map[string]int64{}
-	for _, k := range order {
-		if next[k], err = num.reserve(ctx, tx, k, counts[k]); err != nil {
-			return err
-		}
-	}
 	for i := range vs {
-		if vs[i].Number, err = num.format(vs[i].PreferredSite, next[keys[i]]); err != nil {
-			return err
-		}
-		next[keys[i]]++
+		vs[i].Number = "" // the generator's own numbers give way to the instance's
+	}
+	if err := num.assign(ctx, tx, vs); err != nil {
+		return err
 	}
 	ids, err := insertRows(ctx, tx, by, vs)
 	if err != nil {

@@ -19,6 +19,11 @@
 // database (the trail is append-only and hash-chained); they are hidden, not
 // destroyed.
 //
+// Imports record one entry per volunteer holding the whole record
+// (RecordField, masked the same way); Populate, which makes synthetic
+// volunteers for demonstrations and benchmarks, records one entry per batch
+// naming its range of numbers and the seed.
+//
 // Every view of unmasked PHI is recorded: Open writes a "view" entry when it
 // returns a record unmasked, which pages do for holders of
 // volunteer.view_phi; others get the masked record and nothing is recorded.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/store"
@@ -176,6 +177,35 @@ func TestImportRefusesBadInputRowByRow(t *testing.T) {
 		}
 		if count(t, db) != 1 {
 			t.Fatalf("unreadable files stored volunteers: %d", count(t, db))
+		}
+	})
+}
+
+func TestImportFindsDuplicatesWithinTheFileAcrossChunks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newClinic(t, db)
+		var b strings.Builder
+		b.WriteString("given_name,family_name,birth_date,preferred_site\n")
+		// 1200 distinct people, then the first of them again, spelt
+		// differently, in a later chunk, and twice in one chunk.
+		for i := range 1200 {
+			b.WriteString("Person" + strings.Repeat("x", i%7) + ",Family" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + "," +
+				day(1950+i%50, time.Month(1+i%12), 1+i%28).String() + ",AMS\n")
+		}
+		b.WriteString("PERSON,FAMILYAA,1950-01-01,AMS\n") // row 1202: the person of row 2
+		b.WriteString("Twin,Twain,1999-09-09,AMS\nTwin,Twain,1999-09-09,AMS\n")
+		res, err := registry.Import(ctx, db, c.alice, strings.NewReader(b.String()), registry.ImportOptions{
+			Mapping: identity("given_name", "family_name", "birth_date", "preferred_site"), Mode: registry.ValidRows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Imported != 1201 || res.Rejected != 2 || !findProblem(res.Report, 1202, "family_name", "V000001") ||
+			!findProblem(res.Report, 1204, "family_name", "row 1203 of this file") {
+			t.Fatalf("import of 1203 rows: imported %d, rejected %d, problems %+v", res.Imported, res.Rejected, res.Problems)
+		}
+		if count(t, db) != 1201 {
+			t.Fatalf("%d stored", count(t, db))
 		}
 	})
 }

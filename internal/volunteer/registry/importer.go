@@ -2,11 +2,11 @@ package registry
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
@@ -100,48 +100,35 @@ func Import(ctx context.Context, db *store.DB, by audit.Actor, r io.Reader, opts
 	if opts.Rejects != nil {
 		rejects = volunteer.NewRejectWriter(opts.Rejects)
 	}
-	reason := strings.TrimSpace(opts.DuplicateReason)
-	var extra []volunteer.Problem
-	extraRows := 0
+	im := &importer{by: by, mapping: opts.Mapping, reason: strings.TrimSpace(opts.DuplicateReason), rejects: rejects, res: &res}
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		lists, err := LoadLists(ctx, tx, true)
 		if err != nil {
 			return err
 		}
-		num, err := newNumberer(ctx, tx)
-		if err != nil {
+		if im.num, err = newNumberer(ctx, tx); err != nil {
 			return err
 		}
 		cfg := volunteer.ImportConfig{Mapping: opts.Mapping, DateFormats: opts.DateFormats, Lists: lists,
-			DefaultCallingCode: opts.DefaultCallingCode, NumberPattern: num.pattern, PHIQuestions: lists.PHIQuestions, Comma: opts.Comma}
+			DefaultCallingCode: opts.DefaultCallingCode, NumberPattern: im.num.pattern, PHIQuestions: lists.PHIQuestions, Comma: opts.Comma}
 		rows := 0
 		rep, err := volunteer.Import(ctx, r, cfg, func(row volunteer.ImportedRow) error {
 			rows++
 			if opts.Progress != nil && rows%1000 == 0 {
 				opts.Progress(rows)
 			}
-			if row.OK() {
-				problems, dup, err := importRow(ctx, tx, by, num, row, opts.Mapping, reason)
-				if err != nil {
-					return err
-				}
-				if dup {
-					res.Duplicates++
-				}
-				if len(problems) > 0 {
-					row.Problems = problems
-					extra = append(extra, problems...)
-					extraRows++
-				} else {
-					res.Imported++
-				}
+			row.Header = im.header(row.Header)
+			row.Record = slices.Clone(row.Record) // the reader reuses it
+			im.chunk = append(im.chunk, row)
+			if len(im.chunk) < importChunk {
+				return nil
 			}
-			if !row.OK() && rejects != nil {
-				return rejects.Write(row)
-			}
-			return nil
+			return im.flush(ctx, tx)
 		})
-		res.Report = mergeReport(rep, extra, extraRows)
+		if err == nil {
+			err = im.flush(ctx, tx)
+		}
+		res.Report = mergeReport(rep, im.extra, im.extraRows)
 		if err != nil {
 			return err
 		}
@@ -155,71 +142,269 @@ func Import(ctx context.Context, db *store.DB, by audit.Actor, r io.Reader, opts
 		}
 		return nil
 	})
-	if errors.Is(err, errRollback) {
-		err = nil
-		res.Imported = 0
-	}
 	if err != nil {
 		res.Imported = 0
+		if errors.Is(err, errRollback) {
+			err = nil
+		}
 	}
 	return res, err
 }
 
-// importRow stores one accepted row, or returns the problems that reject
-// it after all: a number already taken, or a possible duplicate without a
-// reason to import it anyway.
-func importRow(ctx context.Context, tx *store.Tx, by audit.Actor, num *numberer, row volunteer.ImportedRow,
-	mapping map[string]string, reason string) (problems []volunteer.Problem, dup bool, err error) {
-	v := row.Volunteer
-	problem := func(field, msg string) {
-		problems = append(problems, volunteer.Problem{Row: row.Row, Line: row.Line, Column: columnOf(mapping, row.Header, field), Field: field, Message: msg})
+// importChunk is how many rows are checked and stored together: a few
+// queries and multi-row INSERTs per chunk instead of a dozen statements
+// per row.
+const importChunk = 500
+
+// importer checks and stores the rows of one import, a chunk at a time.
+type importer struct {
+	by      audit.Actor
+	num     *numberer
+	mapping map[string]string
+	reason  string
+	rejects *volunteer.RejectWriter
+	res     *ImportResult
+	// chunk holds the rows read since the last flush, accepted or not.
+	chunk []volunteer.ImportedRow
+	// hdr is the file's header, kept once for every buffered row.
+	hdr []string
+	// extra are the problems found while storing rows the reader had
+	// accepted; extraRows counts those rows.
+	extra     []volunteer.Problem
+	extraRows int
+}
+
+func (im *importer) header(h []string) []string {
+	if im.hdr == nil {
+		im.hdr = slices.Clone(h)
 	}
-	if v.Number != "" {
-		var one int
-		err := tx.QueryRow(ctx, "SELECT 1 FROM volunteer WHERE number = ?", v.Number).Scan(&one)
-		switch {
-		case err == nil:
-			problem(volunteer.FieldNumber, "The volunteer number "+v.Number+" is already in the database (or earlier in the file).")
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, false, fmt.Errorf("check volunteer number %s: %w", v.Number, err)
+	return im.hdr
+}
+
+// flush checks the chunk's accepted rows against the database and each
+// other (numbers taken, possible duplicates), stores those that pass, and
+// hands the rejected ones to the reject writer in row order.
+func (im *importer) flush(ctx context.Context, tx *store.Tx) error {
+	rows := im.chunk
+	im.chunk = im.chunk[:0]
+	if len(rows) == 0 {
+		return nil
+	}
+	var accepted []int
+	var numbers []string
+	var dates []string
+	for i, row := range rows {
+		if !row.OK() {
+			continue
+		}
+		accepted = append(accepted, i)
+		if n := row.Volunteer.Number; n != "" {
+			numbers = append(numbers, n)
+		}
+		for _, d := range volunteer.DuplicateBirthDates(row.Volunteer.BirthDate) {
+			if d.IsComplete() {
+				dates = append(dates, d.String())
+			}
 		}
 	}
-	cands, err := FindDuplicates(ctx, tx, v, 0)
+	taken, err := takenNumbers(ctx, tx, numbers)
 	if err != nil {
-		return nil, false, err
+		return err
 	}
-	if len(cands) > 0 && reason == "" {
-		problem(volunteer.FieldFamilyName, "This volunteer may already be registered as "+describeCandidates(cands)+
-			"; give a reason for importing possible duplicates to import the row anyway.")
+	stored, err := volunteersBornOn(ctx, tx, dates)
+	if err != nil {
+		return err
 	}
-	if len(problems) > 0 {
-		return problems, len(cands) > 0, nil
+	// Decide row by row, in file order, so a row is compared with the rows
+	// before it in the chunk that will be stored.
+	type keep struct {
+		row       int
+		key       volunteer.MatchKey
+		chunkDups []int // indexes into kept of earlier rows it may duplicate
+		cands     []Candidate
 	}
-	if v.Number == "" {
-		if v.Number, err = num.next(ctx, tx, v.PreferredSite); err != nil {
-			var fe interface{ Fields() map[string]string }
-			if errors.As(err, &fe) {
+	var kept []keep
+	for _, i := range accepted {
+		row := &rows[i]
+		v := row.Volunteer
+		problem := func(field, msg string) {
+			row.Problems = append(row.Problems, volunteer.Problem{Row: row.Row, Line: row.Line,
+				Column: columnOf(im.mapping, row.Header, field), Field: field, Message: msg})
+		}
+		if v.Number != "" && taken[v.Number] {
+			problem(volunteer.FieldNumber, "The volunteer number "+v.Number+" is already in the database (or earlier in the file).")
+		}
+		if v.Number == "" {
+			if _, err := im.num.key(v.PreferredSite); err != nil {
+				var fe interface{ Fields() map[string]string }
+				if !errors.As(err, &fe) {
+					return err
+				}
 				for f, msg := range fe.Fields() {
 					problem(f, msg)
 				}
-				return problems, false, nil
 			}
-			return nil, false, err
 		}
-	} else if err := num.claim(ctx, tx, v.Number); err != nil {
-		return nil, false, err
+		key := volunteer.NewMatchKey(v)
+		var cands []Candidate
+		for _, d := range volunteer.DuplicateBirthDates(v.BirthDate) {
+			for _, s := range stored[d.String()] {
+				if reason, ok := key.Match(volunteer.NewMatchKey(s.volunteer())); ok {
+					cands = append(cands, Candidate{Summary: s, Reason: reason})
+				}
+			}
+		}
+		var chunkDups []int
+		for j, k := range kept {
+			if _, ok := key.Match(k.key); ok {
+				chunkDups = append(chunkDups, j)
+			}
+		}
+		dup := len(cands)+len(chunkDups) > 0
+		if dup {
+			im.res.Duplicates++
+			if im.reason == "" {
+				var also []string
+				for _, j := range chunkDups {
+					also = append(also, "row "+strconv.Itoa(rows[kept[j].row].Row))
+				}
+				where := describeCandidates(cands)
+				if len(also) > 0 {
+					where = strings.TrimPrefix(where+", "+strings.Join(also, ", ")+" of this file", ", ")
+				}
+				problem(volunteer.FieldFamilyName, "This volunteer may already be registered as "+where+
+					"; give a reason for importing possible duplicates to import the row anyway.")
+			}
+		}
+		if !row.OK() {
+			im.extra = append(im.extra, row.Problems...)
+			im.extraRows++
+			continue
+		}
+		if v.Number != "" {
+			taken[v.Number] = true
+		}
+		kept = append(kept, keep{row: i, key: key, chunkDups: chunkDups, cands: cands})
 	}
-	if _, err := insert(ctx, tx, by, v); err != nil {
-		return nil, false, fmt.Errorf("row %d: %w", row.Row, err)
+
+	// Number the kept rows: imported numbers move their counters first,
+	// so the numbers handed out after them never collide.
+	vs := make([]volunteer.Volunteer, len(kept))
+	for j, k := range kept {
+		vs[j] = rows[k.row].Volunteer
+		if vs[j].Number != "" {
+			if err := im.num.claim(ctx, tx, vs[j].Number); err != nil {
+				return err
+			}
+		}
 	}
-	changes := []audit.Change{{Field: RecordField, New: encodeRecord(trailValues(v))}}
-	why := ""
-	if len(cands) > 0 {
-		why = reason
-		changes = append(changes, audit.Change{Field: "possible_duplicates", New: describeCandidates(cands)})
+	if err := im.num.assign(ctx, tx, vs); err != nil {
+		return err
 	}
-	err = audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Import, Entity: Entity, EntityID: v.Number, Reason: why, Changes: changes})
-	return nil, len(cands) > 0, err
+	if len(vs) > 0 {
+		ids, err := insertRows(ctx, tx, im.by, vs)
+		if err != nil {
+			return err
+		}
+		c := newChildren()
+		for j := range vs {
+			vs[j].ID = ids[vs[j].Number]
+			c.add(vs[j].ID, &vs[j])
+		}
+		if err := c.flush(ctx, tx); err != nil {
+			return err
+		}
+	}
+	for j, k := range kept {
+		changes := []audit.Change{{Field: RecordField, New: encodeRecord(trailValues(vs[j]))}}
+		why := ""
+		if len(k.cands)+len(k.chunkDups) > 0 {
+			why = im.reason
+			var also []string
+			for _, d := range k.chunkDups {
+				also = append(also, vs[d].Number+" (earlier in the same file)")
+			}
+			changes = append(changes, audit.Change{Field: "possible_duplicates",
+				New: strings.TrimPrefix(describeCandidates(k.cands)+", "+strings.Join(also, ", "), ", ")})
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Actor: im.by, Action: audit.Import, Entity: Entity, EntityID: vs[j].Number,
+			Reason: why, Changes: changes}); err != nil {
+			return err
+		}
+		im.res.Imported++
+	}
+	if im.rejects != nil {
+		for _, row := range rows {
+			if !row.OK() {
+				if err := im.rejects.Write(row); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// takenNumbers returns which of numbers are already stored.
+func takenNumbers(ctx context.Context, tx *store.Tx, numbers []string) (map[string]bool, error) {
+	taken := map[string]bool{}
+	for start := 0; start < len(numbers); start += 1000 {
+		part := numbers[start:min(start+1000, len(numbers))]
+		args := make([]any, len(part))
+		for i, n := range part {
+			args[i] = n
+		}
+		rows, err := tx.Query(ctx, "SELECT number FROM volunteer WHERE number IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("check volunteer numbers: %w", err)
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			taken[n] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return taken, nil
+}
+
+// volunteersBornOn returns the stored volunteers born on each of dates, by
+// date, for duplicate detection.
+func volunteersBornOn(ctx context.Context, tx *store.Tx, dates []string) (map[string][]Summary, error) {
+	slices.Sort(dates)
+	dates = slices.Compact(dates)
+	out := map[string][]Summary{}
+	for start := 0; start < len(dates); start += 1000 {
+		part := dates[start:min(start+1000, len(dates))]
+		args := make([]any, len(part))
+		for i, d := range part {
+			args[i] = d
+		}
+		rows, err := tx.Query(ctx, "SELECT "+summaryColumns+" FROM volunteer v WHERE v.birth_date IN ("+
+			strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("look for duplicates: %w", err)
+		}
+		for rows.Next() {
+			s, err := scanSummary(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[s.BirthDate.String()] = append(out[s.BirthDate.String()], s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // columnOf returns the file's header mapped to field, for naming the

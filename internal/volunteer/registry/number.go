@@ -66,6 +66,48 @@ func (n *numberer) reserve(ctx context.Context, tx *store.Tx, key string, count 
 	return last - int64(count) + 1, nil
 }
 
+// assign gives every volunteer in vs without a number the next one of its
+// counter, reserving each counter's numbers with one statement.
+func (n *numberer) assign(ctx context.Context, tx *store.Tx, vs []volunteer.Volunteer) error {
+	keys := make([]string, len(vs))
+	counts := map[string]int{}
+	var order []string
+	for i, v := range vs {
+		if v.Number != "" {
+			continue
+		}
+		k, err := n.key(v.PreferredSite)
+		if err != nil {
+			return fmt.Errorf("number volunteer %d of %d: %w", i+1, len(vs), err)
+		}
+		keys[i] = k
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	next := map[string]int64{}
+	for _, k := range order {
+		first, err := n.reserve(ctx, tx, k, counts[k])
+		if err != nil {
+			return err
+		}
+		next[k] = first
+	}
+	for i := range vs {
+		if keys[i] == "" {
+			continue
+		}
+		num, err := n.format(vs[i].PreferredSite, next[keys[i]])
+		if err != nil {
+			return err
+		}
+		vs[i].Number = num
+		next[keys[i]]++
+	}
+	return nil
+}
+
 // next returns the next number for a volunteer registering at site.
 func (n *numberer) next(ctx context.Context, tx *store.Tx, site string) (string, error) {
 	key, err := n.key(site)

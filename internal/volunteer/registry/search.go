@@ -222,10 +222,14 @@ func (c *criterion) cond(db *store.DB, alias string, hint bool) (string, []any) 
 	return "EXISTS (SELECT 1 FROM volunteer s WHERE s.id = " + id + " AND s.status = ?)", []any{c.lo}
 }
 
+// many stands for "more than a search ever reads": a word prefix that
+// covers more than maxStatTokens distinct tokens.
+const many = 1 << 30
+
 // estimate counts how many volunteers c matches: for a word, the sum of
 // its tokens' counts; for the others, the index range, up to
 // candidateCap+1.
-func (c *criterion) estimate(ctx context.Context, db *store.DB, all int) error {
+func (c *criterion) estimate(ctx context.Context, db *store.DB) error {
 	switch c.kind {
 	case "status":
 		return nil
@@ -236,7 +240,7 @@ func (c *criterion) estimate(ctx context.Context, db *store.DB, all int) error {
 			strconv.Itoa(maxStatTokens)+") c", c.lo, c.hi).Scan(&sum, &distinct)
 		c.count = int(sum.Int64)
 		if distinct >= maxStatTokens {
-			c.count = all
+			c.count = many
 		}
 		return err
 	}
@@ -268,16 +272,11 @@ func Search(ctx context.Context, db *store.DB, q Query, canSeePHI bool) (Result,
 	}
 	q.Limit = min(q.Limit, 500)
 	q.Offset = max(q.Offset, 0)
-	var all sql.NullInt64
-	if err := db.QueryRow(ctx, "SELECT MAX(id) FROM volunteer").Scan(&all); err != nil {
-		return Result{}, fmt.Errorf("search volunteers: %w", err)
-	}
-	n := max(int(all.Int64), 1)
 	cs := criteria(q)
 	var best *criterion
 	drivers := 0
 	for _, c := range cs {
-		if err := c.estimate(ctx, db, n); err != nil {
+		if err := c.estimate(ctx, db); err != nil {
 			return Result{}, fmt.Errorf("search volunteers: %w", err)
 		}
 		if c.count < 0 {
@@ -288,7 +287,18 @@ func Search(ctx context.Context, db *store.DB, q Query, canSeePHI bool) (Result,
 			best = c
 		}
 	}
-	res, err := runPlan(ctx, db, q, cs, choose(q, cs, best, drivers, n))
+	// How many volunteers there are matters only to weigh a walk against a
+	// single criterion; the highest id is a cheap upper bound.
+	all := func() (int, error) {
+		var n sql.NullInt64
+		err := db.QueryRow(ctx, "SELECT MAX(id) FROM volunteer").Scan(&n)
+		return max(int(n.Int64), 1), err
+	}
+	driver, err := choose(q, cs, best, drivers, all)
+	if err != nil {
+		return Result{}, fmt.Errorf("search volunteers: %w", err)
+	}
+	res, err := runPlan(ctx, db, q, cs, driver)
 	if err != nil {
 		return res, fmt.Errorf("search volunteers: %w", err)
 	}
@@ -305,35 +315,38 @@ var forcedPlan string
 
 // choose returns the criterion to drive the search from, or nil to walk
 // volunteers in order.
-func choose(q Query, cs []*criterion, best *criterion, drivers, all int) *criterion {
+func choose(q Query, cs []*criterion, best *criterion, drivers int, all func() (int, error)) (*criterion, error) {
 	switch forcedPlan {
 	case "ordered":
-		return nil
+		return nil, nil
 	case "names", "candidates":
 		for _, c := range cs {
 			if (c.kind == "token") == (forcedPlan == "names") && c.count >= 0 {
-				return c
+				return c, nil
 			}
 		}
 	}
 	if best == nil {
-		return nil
+		return nil, nil
 	}
 	if best.kind == "token" && best.count > namesCap || best.kind != "token" && best.count > candidateCap {
-		return nil
+		return nil, nil
 	}
 	if drivers > 1 {
-		return best // see the cost model: never walk for a combination
+		return best, nil // see the cost model: never walk for a combination
 	}
 	cost := best.count
 	if best.kind != "token" {
 		cost *= rowCost
 	}
-	walk := (q.Offset + q.Limit + 1) * all / max(best.count, 1)
-	if walk < cost {
-		return nil
+	n, err := all()
+	if err != nil {
+		return nil, err
 	}
-	return best
+	if walk := (q.Offset + q.Limit + 1) * n / max(best.count, 1); walk < cost {
+		return nil, nil
+	}
+	return best, nil
 }
 
 func runPlan(ctx context.Context, db *store.DB, q Query, cs []*criterion, driver *criterion) (Result, error) {
@@ -435,9 +448,31 @@ func searchCandidates(ctx context.Context, db *store.DB, q Query, cs []*criterio
 			args = append(args, a...)
 		}
 	}
-	query := "SELECT v.id, COUNT(*) OVER () FROM (" + ids + ") d CROSS JOIN volunteer v WHERE " + strings.Join(where, " AND ") +
+	query := "SELECT " + summaryColumns + ", COUNT(*) OVER () FROM (" + ids + ") d CROSS JOIN volunteer v WHERE " + strings.Join(where, " AND ") +
 		orderBy(q, "v") + page(q, 0)
-	return pageOfIDs(ctx, db, q, query, args, "candidates")
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return Result{}, err
+	}
+	defer rows.Close()
+	res := Result{Exact: true, Plan: "candidates"}
+	for rows.Next() {
+		var s Summary
+		var birth, sex, status string
+		if err := rows.Scan(&s.ID, &s.Number, &s.GivenName, &s.FamilyName, &s.OtherNames, &birth, &sex, &status, &s.PreferredSite, &res.Total); err != nil {
+			return res, err
+		}
+		s.SexAtBirth, s.Status = volunteer.Sex(sex), volunteer.Status(status)
+		if s.BirthDate, err = storedDate(birth); err != nil {
+			return res, err
+		}
+		res.Rows = append(res.Rows, s)
+	}
+	if len(res.Rows) == 0 && q.Offset > 0 {
+		res.Total, res.Exact = q.Offset, false
+	}
+	res.More = q.Offset+len(res.Rows) < res.Total
+	return res, rows.Err()
 }
 
 // searchOrdered walks volunteers in the order asked for, through that
