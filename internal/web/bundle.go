@@ -1,15 +1,11 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/cohort-clinical/cohort/internal/access"
 	"github.com/cohort-clinical/cohort/internal/bundle"
@@ -136,7 +132,7 @@ func (s *Server) renderPreview(w http.ResponseWriter, r *http.Request, b *bundle
 			return
 		}
 	default:
-		data["Token"] = s.bundles.put(visitOf(r).user.ID, b, plan.Fingerprint())
+		data["Token"] = s.bundles.put(visitOf(r).user.ID, stashedBundle{bundle: b, fingerprint: plan.Fingerprint()})
 		if fe, ok := check.AsFieldErrors(problem); ok {
 			p.Errors, status = fe, http.StatusUnprocessableEntity
 			p.Problem = "Please give a reason for the import; nothing was imported."
@@ -172,63 +168,9 @@ func (s *Server) bundleApply(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/config/bundle?notice=imported&id="+stashed.bundle.ID()+"&changes="+strconv.Itoa(plan.Changes()))
 }
 
-// bundleStash keeps previewed bundles between the preview and the apply,
-// so the user applies exactly the file they previewed without uploading it
-// twice. Entries belong to the user who uploaded them, expire, and are few.
-type bundleStash struct {
-	mu sync.Mutex
-	m  map[string]stashedBundle
-}
-
+// stashedBundle is a previewed bundle waiting for the user to apply it,
+// with the fingerprint of the plan they saw.
 type stashedBundle struct {
-	userID      int64
 	bundle      *bundle.Bundle
 	fingerprint string
-	at          time.Time
-}
-
-const (
-	stashTTL  = 30 * time.Minute
-	stashSize = 8
-)
-
-// put keeps b for userID and returns the token that fetches it.
-func (st *bundleStash) put(userID int64, b *bundle.Bundle, fingerprint string) string {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.m == nil {
-		st.m = map[string]stashedBundle{}
-	}
-	now := time.Now()
-	oldest := ""
-	for k, e := range st.m {
-		if now.Sub(e.at) > stashTTL {
-			delete(st.m, k)
-			continue
-		}
-		if oldest == "" || e.at.Before(st.m[oldest].at) {
-			oldest = k
-		}
-	}
-	if len(st.m) >= stashSize {
-		delete(st.m, oldest)
-	}
-	var raw [16]byte
-	rand.Read(raw[:])
-	token := hex.EncodeToString(raw[:])
-	st.m[token] = stashedBundle{userID: userID, bundle: b, fingerprint: fingerprint, at: now}
-	return token
-}
-
-// take removes and returns the bundle token names, if userID stashed it
-// and it has not expired.
-func (st *bundleStash) take(token string, userID int64) (stashedBundle, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	e, ok := st.m[token]
-	if !ok || e.userID != userID || time.Since(e.at) > stashTTL {
-		return stashedBundle{}, false
-	}
-	delete(st.m, token)
-	return e, true
 }

@@ -59,9 +59,9 @@ type Server struct {
 	pages   *pages
 	metrics *metrics
 	// bundles holds configuration bundles between preview and apply.
-	bundles bundleStash
+	bundles *stash[stashedBundle]
 	// odmUploads holds uploaded ODM files between the report and the apply.
-	odmUploads odmStash
+	odmUploads *stash[odmUpload]
 	// volunteerImports holds uploaded volunteer CSV files between upload,
 	// mapping, check and import.
 	volunteerImports importStash
@@ -103,7 +103,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Options: opts, mux: http.NewServeMux(), pages: p, metrics: newMetrics()}
+	s := &Server{Options: opts, mux: http.NewServeMux(), pages: p, metrics: newMetrics(),
+		bundles: newStash[stashedBundle](30*time.Minute, 8), odmUploads: newStash[odmUpload](30*time.Minute, 4)}
 	s.registerRoutes()
 	return s, nil
 }

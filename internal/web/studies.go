@@ -2,15 +2,12 @@ package web
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cohort-clinical/cohort/internal/access"
@@ -370,7 +367,7 @@ func (s *Server) odmImportCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	token := ""
 	if err == nil {
-		token = s.odmUploads.put(visitOf(r).user.ID, header.Filename, data)
+		token = s.odmUploads.put(visitOf(r).user.ID, odmUpload{name: header.Filename, data: data})
 	}
 	s.renderImportReport(w, r, header.Filename, rep, token, http.StatusOK)
 }
@@ -411,7 +408,7 @@ func (s *Server) odmImportApply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Not applied: keep the file for another try and say why.
-	token := s.odmUploads.put(visitOf(r).user.ID, up.name, up.data)
+	token := s.odmUploads.put(visitOf(r).user.ID, up)
 	status := http.StatusUnprocessableEntity
 	p := s.newPage(r, "Import ODM", map[string]any{"File": up.name, "Report": rep, "Token": token})
 	switch {
@@ -425,55 +422,9 @@ func (s *Server) odmImportApply(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, status, "odm_import.html", p)
 }
 
-// odmStash keeps uploaded ODM files between the check and the apply, so
-// the user applies exactly the file whose report they read. Entries belong
-// to the uploader, expire, and are few.
-type odmStash struct {
-	mu sync.Mutex
-	m  map[string]odmUpload
-}
-
+// odmUpload is an uploaded ODM file waiting between its check and its
+// apply, so the user applies exactly the file whose report they read.
 type odmUpload struct {
-	userID int64
-	name   string
-	data   []byte
-	at     time.Time
-}
-
-func (st *odmStash) put(userID int64, name string, data []byte) string {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.m == nil {
-		st.m = map[string]odmUpload{}
-	}
-	now := time.Now()
-	oldest := ""
-	for k, e := range st.m {
-		if now.Sub(e.at) > stashTTL {
-			delete(st.m, k)
-			continue
-		}
-		if oldest == "" || e.at.Before(st.m[oldest].at) {
-			oldest = k
-		}
-	}
-	if len(st.m) >= 4 {
-		delete(st.m, oldest)
-	}
-	var raw [16]byte
-	rand.Read(raw[:])
-	token := hex.EncodeToString(raw[:])
-	st.m[token] = odmUpload{userID: userID, name: name, data: data, at: now}
-	return token
-}
-
-func (st *odmStash) take(token string, userID int64) (odmUpload, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	e, ok := st.m[token]
-	if !ok || e.userID != userID || time.Since(e.at) > stashTTL {
-		return odmUpload{}, false
-	}
-	delete(st.m, token)
-	return e, true
+	name string
+	data []byte
 }
