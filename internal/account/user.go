@@ -321,4 +321,3 @@ func Bootstrap(ctx context.Context, db *store.DB, password string) (created bool
 	}
 	return true, password, nil
 }
-
