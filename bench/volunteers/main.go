@@ -172,7 +172,7 @@ func load(ctx context.Context, db *store.DB, count int) error {
 		return nil
 	}
 	start := time.Now()
-	n, err := registry.Populate(ctx, db, bench, registry.PopulateOptions{Count: count - have, Seed: 2026, BatchSize: 5000,
+	n, err := registry.Populate(ctx, db, bench, registry.PopulateOptions{Count: count - have, Seed: 2026,
 		Progress: func(done int) {
 			if done%50000 == 0 {
 				fmt.Fprintf(os.Stderr, "  %d stored, %.0f/s\n", done, float64(done)/time.Since(start).Seconds())

@@ -24,7 +24,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dbf := addDatabaseFlags(fs)
 	count := fs.Int("count", 1000, "how many synthetic volunteers to add")
 	seed := fs.Int64("seed", 1, "the generator's seed: the same seed gives the same volunteers")
-	batch := fs.Int("batch", 5000, "volunteers stored per transaction")
+	batch := fs.Int("batch", 20000, "volunteers stored per transaction")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}

@@ -52,10 +52,11 @@ CREATE INDEX volunteer_birth_order ON volunteer (birth_date, number) INCLUDE (na
 -- Name search: one row per volunteer.NameTokens token; a prefix search is a
 -- range on the primary key. The sort keys and the volunteer's other tokens
 -- are included in the key's index, so a search for several words is an
--- index-only scan of one word's range. Child rows carry no foreign keys:
--- only this package writes them, in the transaction that writes their
--- volunteer, and checking each of a bulk load's millions would halve its
--- speed.
+-- index-only scan of one word's range. There is no index by volunteer: a
+-- rewrite finds a volunteer's rows through the name_tokens it stored.
+-- Child rows carry no foreign keys: only this package writes them, in the
+-- transaction that writes their volunteer, and checking each of a bulk
+-- load's millions would halve its speed.
 CREATE TABLE volunteer_name_token (
     token        TEXT   COLLATE "C" NOT NULL,
     volunteer_id BIGINT NOT NULL,
@@ -65,7 +66,6 @@ CREATE TABLE volunteer_name_token (
     name_tokens  TEXT   NOT NULL,
     PRIMARY KEY (token, volunteer_id) INCLUDE (number, family_key, birth_date, name_tokens)
 );
-CREATE INDEX volunteer_name_token_volunteer ON volunteer_name_token (volunteer_id);
 
 -- How many volunteers have each token, so a search knows how many a word
 -- matches (the sum over its prefix range) before choosing how to run.

@@ -57,10 +57,11 @@ CREATE INDEX volunteer_birth_order ON volunteer (birth_date, number, name_tokens
 -- range on the primary key (token >= 'jans' AND token < 'jans' || U+10FFFF),
 -- which SQLite's binary collation answers from the index. The sort keys and
 -- the volunteer's other tokens are copied in, so a search for several words
--- reads one word's range and nothing else. Child rows carry no foreign keys:
--- only this package writes them, in the transaction that writes their
--- volunteer, and checking each of a bulk load's millions would halve its
--- speed.
+-- reads one word's range and nothing else. There is no index by volunteer:
+-- a rewrite finds a volunteer's rows through the name_tokens it stored.
+-- Child rows carry no foreign keys: only this package writes them, in the
+-- transaction that writes their volunteer, and checking each of a bulk
+-- load's millions would halve its speed.
 CREATE TABLE volunteer_name_token (
     token        TEXT    NOT NULL,
     volunteer_id INTEGER NOT NULL,
@@ -70,7 +71,6 @@ CREATE TABLE volunteer_name_token (
     name_tokens  TEXT    NOT NULL,
     PRIMARY KEY (token, volunteer_id)
 ) WITHOUT ROWID;
-CREATE INDEX volunteer_name_token_volunteer ON volunteer_name_token (volunteer_id);
 
 -- How many volunteers have each token, so a search knows how many a word
 -- matches (the sum over its prefix range) before choosing how to run.

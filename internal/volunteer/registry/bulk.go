@@ -90,7 +90,8 @@ type PopulateOptions struct {
 	Seed  int64
 	// Config is the generator configuration; nil means SyntheticConfig.
 	Config *synthetic.Config
-	// BatchSize is how many volunteers one transaction stores; 0 means 5000.
+	// BatchSize is how many volunteers one transaction stores; 0 means
+	// 20000 (a few seconds' work, so an interruption loses little).
 	BatchSize int
 	// Progress, if set, is called after each committed batch with the
 	// number stored so far.
@@ -113,7 +114,7 @@ func Populate(ctx context.Context, db *store.DB, by audit.Actor, opts PopulateOp
 	}
 	size := opts.BatchSize
 	if size <= 0 {
-		size = 5000
+		size = 20000
 	}
 	cfg := opts.Config
 	if cfg == nil {
@@ -135,6 +136,17 @@ func Populate(ctx context.Context, db *store.DB, by audit.Actor, opts PopulateOp
 			return 0, fmt.Errorf("populate volunteers: %w", err)
 		}
 		defer db.Exec(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.Itoa(before))
+		// Checkpoint the write-ahead log every 64k pages instead of every
+		// thousand, so an index page the load touches in batch after batch
+		// is copied into the database file a few times, not once a batch.
+		if _, err := db.Exec(ctx, "PRAGMA wal_autocheckpoint = 65536"); err != nil {
+			return 0, fmt.Errorf("populate volunteers: %w", err)
+		}
+		defer func() {
+			bg := context.WithoutCancel(ctx)
+			db.Exec(bg, "PRAGMA wal_autocheckpoint = 1000")
+			db.Exec(bg, "PRAGMA wal_checkpoint(TRUNCATE)")
+		}()
 	}
 	genCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -26,6 +26,9 @@ type Record struct {
 	UpdatedBy string
 	// Version counts saves; an update must name the version it started from.
 	Version int
+	// nameTokens is the stored name_tokens column: the tokens the search
+	// index holds for the volunteer, which a rewrite removes.
+	nameTokens string
 }
 
 // rowColumns are the volunteer table's columns in the order rowValues
@@ -77,6 +80,7 @@ func scanRecord(r scanner) (Record, error) {
 	if err != nil {
 		return rec, err
 	}
+	rec.nameTokens = tokens
 	v.SexAtBirth, v.Gender, v.Status = volunteer.Sex(sex), volunteer.Gender(gender), volunteer.Status(status)
 	if races != "" {
 		v.Races = strings.Split(races, ";")
@@ -388,17 +392,27 @@ func addTokenCounts(ctx context.Context, tx *store.Tx, counts map[string]int) er
 	return nil
 }
 
-// deleteChildren removes a volunteer's child rows and search tokens before
-// they are written again.
-func deleteChildren(ctx context.Context, tx *store.Tx, id int64) error {
-	if _, err := tx.Exec(ctx, `UPDATE volunteer_token_count SET volunteers = volunteers - 1
-		WHERE token IN (SELECT token FROM volunteer_name_token WHERE volunteer_id = ?)`, id); err != nil {
-		return fmt.Errorf("uncount name tokens of volunteer %d: %w", id, err)
+// deleteChildren removes a stored volunteer's child rows and search tokens
+// before they are written again. The tokens are found through the
+// volunteer's stored name_tokens, by the token table's primary key, so the
+// table needs no second index on the volunteer.
+func deleteChildren(ctx context.Context, tx *store.Tx, old Record) error {
+	if toks := strings.Fields(old.nameTokens); len(toks) > 0 {
+		args := make([]any, 0, len(toks)+1)
+		for _, t := range toks {
+			args = append(args, t)
+		}
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(toks)), ", ")
+		if _, err := tx.Exec(ctx, "UPDATE volunteer_token_count SET volunteers = volunteers - 1 WHERE token IN ("+in+")", args...); err != nil {
+			return fmt.Errorf("uncount name tokens of volunteer %s: %w", old.Number, err)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM volunteer_name_token WHERE token IN ("+in+") AND volunteer_id = ?", append(args, old.ID)...); err != nil {
+			return fmt.Errorf("remove name tokens of volunteer %s: %w", old.Number, err)
+		}
 	}
-	for _, table := range []string{"volunteer_phone", "volunteer_name_token", "volunteer_coded_entry", "volunteer_answer",
-		"volunteer_consent", "volunteer_participation"} {
-		if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE volunteer_id = ?", id); err != nil {
-			return fmt.Errorf("rewrite %s of volunteer %d: %w", table, id, err)
+	for _, table := range []string{"volunteer_phone", "volunteer_coded_entry", "volunteer_answer", "volunteer_consent", "volunteer_participation"} {
+		if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE volunteer_id = ?", old.ID); err != nil {
+			return fmt.Errorf("rewrite %s of volunteer %s: %w", table, old.Number, err)
 		}
 	}
 	return nil

@@ -190,7 +190,7 @@ func save(ctx context.Context, tx *store.Tx, by audit.Actor, old Record, v volun
 	if !children {
 		return nil
 	}
-	if err := deleteChildren(ctx, tx, old.ID); err != nil {
+	if err := deleteChildren(ctx, tx, old); err != nil {
 		return err
 	}
 	c := newChildren()
