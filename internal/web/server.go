@@ -64,7 +64,7 @@ type Server struct {
 	odmUploads *stash[odmUpload]
 	// volunteerImports holds uploaded volunteer CSV files between upload,
 	// mapping, check and import.
-	volunteerImports importStash
+	volunteerImports *stash[*stashedImport]
 }
 
 // Need says who may use a route.
@@ -104,7 +104,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Options: opts, mux: http.NewServeMux(), pages: p, metrics: newMetrics(),
-		bundles: newStash[stashedBundle](30*time.Minute, 8), odmUploads: newStash[odmUpload](30*time.Minute, 4)}
+		bundles: newStash[stashedBundle](30*time.Minute, 8), odmUploads: newStash[odmUpload](30*time.Minute, 4),
+		volunteerImports: newStash[*stashedImport](importTTL, importSlots)}
 	s.registerRoutes()
 	return s, nil
 }

@@ -2,16 +2,13 @@ package web
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -25,64 +22,19 @@ import (
 // through `cohort volunteer import`, which streams.
 const maxImportBytes = 64 << 20
 
-// importStash keeps uploaded CSV files between upload, mapping, check and
-// import, and the rejected rows after an import, so the user maps and
-// imports exactly the file they uploaded. Entries belong to the user who
-// uploaded them, expire, and are few.
-type importStash struct {
-	mu sync.Mutex
-	m  map[string]*stashedImport
-}
-
+// stashedImport is an uploaded CSV file kept between upload, mapping,
+// check and import, and the rejected rows after an import, so the user maps
+// and imports exactly the file they uploaded.
 type stashedImport struct {
-	userID  int64
 	name    string
 	data    []byte
 	rejects []byte
-	at      time.Time
 }
 
 const (
 	importTTL   = time.Hour
 	importSlots = 8
 )
-
-func (st *importStash) put(userID int64, name string, data []byte) string {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.m == nil {
-		st.m = map[string]*stashedImport{}
-	}
-	now := time.Now()
-	var oldest string
-	for k, v := range st.m {
-		if now.Sub(v.at) > importTTL {
-			delete(st.m, k)
-			continue
-		}
-		if oldest == "" || v.at.Before(st.m[oldest].at) {
-			oldest = k
-		}
-	}
-	if len(st.m) >= importSlots {
-		delete(st.m, oldest)
-	}
-	b := make([]byte, 16)
-	rand.Read(b)
-	tok := hex.EncodeToString(b)
-	st.m[tok] = &stashedImport{userID: userID, name: name, data: data, at: now}
-	return tok
-}
-
-func (st *importStash) get(tok string, userID int64) (*stashedImport, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	v, ok := st.m[tok]
-	if !ok || v.userID != userID || time.Since(v.at) > importTTL {
-		return nil, false
-	}
-	return v, true
-}
 
 // importColumn is one column of the uploaded file and the field it maps to.
 type importColumn struct {
@@ -235,7 +187,7 @@ func (s *Server) volunteerImportUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tok := s.volunteerImports.put(visitOf(r).user.ID, hdr.Filename, data)
+	tok := s.volunteerImports.put(visitOf(r).user.ID, &stashedImport{name: hdr.Filename, data: data})
 	redirect(w, r, "/volunteers/import?token="+tok+"&separator="+url.QueryEscape(r.FormValue("separator")))
 }
 
