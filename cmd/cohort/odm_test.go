@@ -12,7 +12,7 @@ import (
 	"github.com/cohort-clinical/cohort/internal/store/storetest"
 )
 
-const odmSamples = "../../../shared/reference/odm-samples/"
+const odmSamples = "../../internal/odm/testdata/samples/"
 
 // TestODMImportExportCommands runs `cohort odm import` and `cohort odm
 // export` as a user would: the CDISC sample into an empty instance, its

@@ -21,7 +21,7 @@ import (
 
 var alice = audit.Actor{ID: 1, Name: "alice"}
 
-const samples = "../../../shared/reference/odm-samples/"
+const samples = "../odm/testdata/samples/"
 
 func schema(t *testing.T) string {
 	t.Helper()

@@ -19,7 +19,7 @@ import (
 	"github.com/cohort-clinical/cohort/internal/web/browsertest"
 )
 
-const odmSamples = "../../../shared/reference/odm-samples/"
+const odmSamples = "../odm/testdata/samples/"
 
 // TestBrowserODMImportAndExport imports the CDISC sample through the import
 // page (check, report, apply), finds the study and its design grid, then
