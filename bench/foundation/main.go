@@ -1,7 +1,7 @@
 // Command foundation measures a clinical instance's cold start and login
 // round trip against baselines taken in the same run on the same machine:
 //
-//   - cold start: `cohort serve` on an empty data directory until /readyz
+//   - cold start: `cohort instance serve` (one clinical instance) on an empty data directory until /readyz
 //     answers (migrations, first administrator, demo data), against the bare
 //     process start of `cohort version`;
 //   - login: GET /login + POST /login + GET / (argon2id verification, new
@@ -69,11 +69,11 @@ func main() {
 	report("login round trip", logins, "GET /healthz", health)
 }
 
-// coldStart starts serve on an empty data directory and returns its URL,
+// coldStart starts one instance on an empty data directory and returns its URL,
 // the time until /readyz answered 200, and a function that stops it.
 func coldStart(bin, dataDir string) (string, time.Duration, func()) {
 	t0 := time.Now()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir)
+	cmd := exec.Command(bin, "instance", "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir)
 	cmd.Env = append(os.Environ(), "COHORT_ADMIN_PASSWORD=Bench password 1", "COHORT_DATABASE=")
 	out, err := cmd.StdoutPipe()
 	check(err)
