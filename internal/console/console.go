@@ -26,10 +26,11 @@ type Console struct {
 	// Gate holds an instance's requests while its process is switched.
 	Gate   Gate
 	Logger *slog.Logger
-	// Obfuscate scrambles volunteer PHI in a fresh copy before anyone sees
-	// it. It is nil until the obfuscation step exists, which keeps every
-	// copy of PROD refused.
-	Obfuscate func(ctx context.Context, target Spec, note func(string)) error
+	// Obfuscate scrambles volunteer PHI in a fresh copy (target) before
+	// anyone sees it, then scans the copy for every PHI value of the
+	// database it came from (source); one hit fails it. While it is nil
+	// every copy of PROD is refused.
+	Obfuscate func(ctx context.Context, source, target Spec, note func(string)) error
 	// Announce, when set, hears what preparing each new instance produced
 	// (its one-time passwords), e.g. to print the demo's once at start-up.
 	Announce func(key string, p Prepared)

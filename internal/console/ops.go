@@ -50,8 +50,12 @@ func (c *Console) provision(ctx context.Context, op Operation, inst Instance) er
 			if c.Obfuscate == nil {
 				return refuse("Volunteer PHI never leaves PROD unscrambled: a copy of PROD needs the obfuscation step, which this console does not have yet.")
 			}
+			srcSpec, err := c.Spec(src)
+			if err != nil {
+				return err
+			}
 			c.progress(ctx, op, "obfuscate", 40, "Obfuscating volunteer PHI in the copy.")
-			if err := c.Obfuscate(ctx, spec, c.note(ctx, op)); err != nil {
+			if err := c.Obfuscate(ctx, srcSpec, spec, c.note(ctx, op)); err != nil {
 				return err
 			}
 		}
