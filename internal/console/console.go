@@ -20,6 +20,9 @@ type Console struct {
 	// console's own. Binary is that build's cohort binary.
 	Build  Build
 	Binary string
+	// Catalog finds the binaries of the other registered builds; nil when
+	// only the console's own build is installed.
+	Catalog BuildCatalog
 	// Runtime runs instances. The CLI leaves it nil: it only records
 	// requests, which the running console's worker carries out.
 	Runtime Runtime
@@ -86,12 +89,31 @@ func (c *Console) sourceMutex(id int64) *sync.Mutex {
 	return m
 }
 
-// Spec is how the runtime runs an instance. Only the console's own build is
-// installed for now; an upgrade will add builds side by side.
+// BuildCatalog finds the binary of a registered release build, so several
+// builds run side by side. The release catalog implements it.
+type BuildCatalog interface {
+	Binary(ctx context.Context, b Build) (string, error)
+}
+
+// Spec is how the runtime runs an instance on the build it was given.
 func (c *Console) Spec(inst Instance) (Spec, error) {
-	if inst.Build != c.Build {
-		return Spec{}, fmt.Errorf("Build %s of %s is not installed on this console; only %s is.", inst.Build, inst.Key(), c.Build)
+	return c.SpecOn(context.Background(), inst, inst.Build)
+}
+
+// SpecOn is how the runtime runs an instance on build b: its own build, or
+// another one during an upgrade. The console's own build needs no catalog;
+// any other must be registered in it.
+func (c *Console) SpecOn(ctx context.Context, inst Instance, b Build) (Spec, error) {
+	binary := c.Binary
+	if b != c.Build {
+		if c.Catalog == nil {
+			return Spec{}, fmt.Errorf("Build %s of %s is not installed on this console; only %s is.", b, inst.Key(), c.Build)
+		}
+		var err error
+		if binary, err = c.Catalog.Binary(ctx, b); err != nil {
+			return Spec{}, fmt.Errorf("build %s of %s: %w", b, inst.Key(), err)
+		}
 	}
-	return Spec{Key: inst.Key(), Binary: c.Binary, DSN: c.Places.DSN(inst), Addr: fmt.Sprintf("127.0.0.1:%d", inst.Port),
+	return Spec{Key: inst.Key(), Binary: binary, DSN: c.Places.DSN(inst), Addr: fmt.Sprintf("127.0.0.1:%d", inst.Port),
 		BasePath: inst.BasePath, Test: inst.IsTest(), Dir: c.Places.Dir(inst.Key())}, nil
 }
