@@ -17,6 +17,7 @@ import (
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/console"
+	"github.com/cohort-clinical/cohort/internal/release"
 )
 
 // The instance command works on the console's registry. It records
@@ -28,7 +29,8 @@ import (
 const instanceUsage = `cohort instance — the lifecycle console's instances
 
   list                         list every instance in the registry
-  create ORG/ENV --kind KIND   new environment, empty (--from ORG/ENV/ROLE clones)
+  create ORG/ENV --kind KIND   new environment, empty (--from ORG/ENV/ROLE clones;
+                               --build VERSION[+NUMBER] runs it on a registered build)
   clone SOURCE ORG/ENV --kind KIND
                                new environment whose instances are copies of SOURCE
   start ORG/ENV/ROLE           start a stopped or failed instance
@@ -36,6 +38,15 @@ const instanceUsage = `cohort instance — the lifecycle console's instances
   destroy ORG/ENV[/ROLE] --reason R
                                stop, keep a final backup, mark destroyed
   retry ORG/ENV/ROLE           repeat the operation that left an instance failed
+  promote --from ORG/ENV/main --to ORG/ENV/ROLE --reason R [--dry-run]
+                               promote configuration (Sandbox/Pre-PROD → VAL/PROD)
+  val ORG[/ENV] --config-from KEY [--run N] --reason R
+                               VAL pair: configuration + migration output, PHI obfuscated
+  prod ORG[/ENV] --config-from KEY|--predefined none|demo --reason R
+                               PROD pair: configuration + the signed-off migration output
+  upgrade ORG/ENV/ROLE --to VERSION+NUMBER [--at 2026-12-01T22:00Z] --reason R
+                               upgrade under the proxy's hold, rolled back by itself on failure
+  upgrades ORG/ENV/ROLE        the instance's upgrade history
   serve --database DSN --addr HOST:PORT [--base-path P] [--test-instance] [--no-demo]
                                run one instance alone (what the console starts)
   init --database DSN [--demo] [--cloned-from KEY]
@@ -60,6 +71,14 @@ func runInstance(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return runInstanceCreate(ctx, args[0], rest, stdout, stderr)
 	case "start", "stop", "destroy", "retry":
 		return runInstanceOp(ctx, args[0], rest, stdout, stderr)
+	case "promote":
+		return runInstancePromote(ctx, rest, stdout, stderr)
+	case "val", "prod":
+		return runInstancePair(ctx, map[string]console.Kind{"val": console.VAL, "prod": console.Prod}[args[0]], rest, stdout, stderr)
+	case "upgrade":
+		return runInstanceUpgrade(ctx, rest, stdout, stderr)
+	case "upgrades":
+		return runInstanceUpgrades(ctx, rest, stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown instance command %q; run `cohort instance help`", args[0])}
 }
@@ -156,6 +175,7 @@ func runInstanceCreate(ctx context.Context, verb string, args []string, stdout, 
 	orgName := fs.String("org-name", "", "create the organisation with this name when it does not exist")
 	purpose := fs.String("purpose", "", "for a VAL: go-live (default) or upgrade")
 	reason := fs.String("reason", "", "why, for the console's audit trail")
+	buildRef := fs.String("build", "", "run the new instances on this registered build, VERSION[+NUMBER] (e.g. 26.2 or 26.2+7); default: the console's own")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -182,6 +202,15 @@ func runInstanceCreate(ctx context.Context, verb string, args []string, stdout, 
 		return err
 	}
 	defer c.DB.Close()
+	if *buildRef != "" {
+		// The new instances record the chosen build; only a registered one
+		// is accepted, and the console runs it from the catalog.
+		b, err := release.Resolve(ctx, c.DB, *buildRef)
+		if err != nil {
+			return err
+		}
+		c.Build = b.Ref()
+	}
 	by := cliActor()
 	if _, err := console.GetOrganisation(ctx, c.DB, org); errors.Is(err, check.ErrNotFound) {
 		if *orgName == "" {

@@ -26,6 +26,7 @@ func runInstanceServe(ctx context.Context, args []string, stdout, stderr io.Writ
 	basePath := fs.String("base-path", "", "path prefix the instance is reached under behind the console's proxy, e.g. /i/demo-cru/demo/main")
 	noDemo := fs.Bool("no-demo", os.Getenv("COHORT_NO_DEMO") == "true", "do not seed demo data into a new instance ($COHORT_NO_DEMO=true)")
 	testInstance := fs.Bool("test-instance", os.Getenv("COHORT_TEST_INSTANCE") == "true", "mark every page as a Test instance ($COHORT_TEST_INSTANCE=true)")
+	readOnly := fs.Bool("read-only", os.Getenv("COHORT_READ_ONLY") == "true", "refuse every change made through the pages, e.g. in the Migration instance ($COHORT_READ_ONLY=true)")
 	secure := fs.Bool("secure-cookies", os.Getenv("COHORT_SECURE_COOKIES") == "true", "mark cookies Secure (when served over HTTPS)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -63,7 +64,7 @@ func runInstanceServe(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 	}
 
-	srv, err := web.New(web.Options{DB: db, Logger: log, Build: currentBuild().web(), TestInstance: *testInstance,
+	srv, err := web.New(web.Options{DB: db, Logger: log, Build: currentBuild().web(), TestInstance: *testInstance, ReadOnly: *readOnly,
 		SecureCookies: *secure, BasePath: *basePath})
 	if err != nil {
 		return err
@@ -99,7 +100,7 @@ func runInstanceInit(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	defer db.Close()
 	res, err := instance.Prepare(ctx, db, instance.Options{Demo: *withDemo, ClonedFrom: *clonedFrom, By: *by,
-		AdminPassword: os.Getenv("COHORT_ADMIN_PASSWORD")})
+		AdminPassword: os.Getenv("COHORT_ADMIN_PASSWORD"), Build: currentBuild().label()})
 	if err != nil {
 		return err
 	}

@@ -32,11 +32,15 @@ func commands() []command {
 	return []command{
 		{"serve", "start the lifecycle console and its instances (SQLite by default, --database postgres://… for PostgreSQL)", runServe},
 		{"instance", "the console's instances: list, create, clone, start, stop, destroy; serve one instance alone", runInstance},
+		{"golive", "an organisation's go-live checklist: status, sign, complete, validation-done (electronic signatures)", runGoLive},
 		{"audit", "audit trail tools: verify, export", runAudit},
 		{"config", "configuration bundles: export, import [--dry-run] (promote roles, sites, settings, dictionaries, devices, labs, label templates; Configure lists on request)", runConfig},
 		{"odm", "CDISC ODM 1.3.2 exchange: import FILE [--confirm-warnings], export --study CODE [--what metadata] [-o FILE]", runODM},
+		{"migrate", "migration program: run --spec SPEC --source SOURCE --into DSN|--org ORG, runs, report, compare, signoff", runMigrate},
 		{"volunteer", "volunteer database: import FILE --mapping … --mode all-or-nothing|valid-rows [--rejects FILE]", runVolunteer},
 		{"demo", "demonstration data: volunteers --count N [--seed S] adds synthetic volunteers", runDemo},
+		{"release", "release catalog: register BINARY [--notes notes.md], list, show VERSION, verify; hotfixes, accept, decline", runRelease},
+		{"upgrade", "upgrades: val --org ORG --to BUILD (temporary VAL on a new build), signoff, vals, cancel", runUpgrade},
 		{"version", "print the build (--json for machines)", runVersion},
 	}
 }

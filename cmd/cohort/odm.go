@@ -67,7 +67,10 @@ func runODMImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "cohort odm import: the report has %d warnings; nothing was imported. Read them and run again with --confirm-warnings to apply.\n", rep.Warnings)
 		return errSilentFailure
 	}
-	fmt.Fprintf(stdout, "imported: %d studies (%v), %d forms\n", len(rep.Studies), rep.Studies, rep.Forms)
+	fmt.Fprintf(stdout, "imported: %d studies (%v), %d forms\n", len(rep.Studies)-len(rep.Existing), rep.Studies, rep.Forms)
+	if len(rep.Existing) > 0 {
+		fmt.Fprintf(stdout, "existing studies %v: design kept; %d clinical values added, %d changed\n", rep.Existing, rep.ValuesAdded, rep.ValuesChanged)
+	}
 	return nil
 }
 

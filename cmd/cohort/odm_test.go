@@ -49,10 +49,24 @@ func TestODMImportExportCommands(t *testing.T) {
 			if x, y := normalized(t, first), normalized(t, second); x != y {
 				t.Fatalf("export of the re-imported design differs from the first export")
 			}
-			// Importing again is refused with the reason, exit status 1.
-			out = run(1, "odm", "import", sample, "--database", a)
-			if !strings.Contains(out, "already exists") || !strings.Contains(out, "nothing was imported") {
+			// Importing the same file again changes nothing and says so.
+			out = run(0, "odm", "import", sample, "--database", a)
+			if !strings.Contains(out, "0 errors") || !strings.Contains(out, "same content") || !strings.Contains(out, "existing studies [CES]: design kept") {
 				t.Fatalf("second import:\n%s", out)
+			}
+			// A changed design under the same version OID is refused with
+			// the reason, exit status 1.
+			src, err := os.ReadFile(sample)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changed := filepath.Join(dir, "changed.xml")
+			if err := os.WriteFile(changed, []byte(strings.Replace(string(src), "<ItemDef ", `<ItemDef Comment="changed" `, 1)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out = run(1, "odm", "import", changed, "--database", a)
+			if !strings.Contains(out, "different content") || !strings.Contains(out, "nothing was imported") {
+				t.Fatalf("import of a changed design:\n%s", out)
 			}
 			// A study that does not exist, a missing flag.
 			run(1, "odm", "export", "--study", "NOPE", "--database", a)

@@ -18,6 +18,9 @@ import (
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/console/localproc"
 	"github.com/cohort-clinical/cohort/internal/consoleweb"
+	"github.com/cohort-clinical/cohort/internal/instance"
+	"github.com/cohort-clinical/cohort/internal/obfuscation"
+	"github.com/cohort-clinical/cohort/internal/release"
 	"github.com/cohort-clinical/cohort/internal/store"
 )
 
@@ -71,6 +74,12 @@ func (f databaseFlags) open(ctx context.Context) (*store.DB, int64, error) {
 		}
 		return nil, 0, err
 	}
+	// A database ahead of this build is refused before anything migrates
+	// or serves it: this build does not know its newer tables.
+	if err := instance.CheckSchema(ctx, db, currentBuild().label()); err != nil {
+		db.Close()
+		return nil, 0, err
+	}
 	v, err := db.Migrate(ctx)
 	if err != nil {
 		db.Close()
@@ -110,7 +119,34 @@ func openConsole(ctx context.Context, dataDir, database string, log *slog.Logger
 		places.Postgres = dsn
 	}
 	b := currentBuild()
-	return &console.Console{DB: db, Places: places, Build: console.Build{Version: b.Version, Number: b.Build}, Logger: log}, nil
+	c := &console.Console{DB: db, Places: places, Build: console.Build{Version: b.Version, Number: b.Build}, Logger: log}
+	// Copies of PROD (and VAL pairs) are obfuscated and PHI-leak scanned
+	// before anyone sees them (internal/obfuscation).
+	c.Obfuscate = func(ctx context.Context, source, target console.Spec, note func(string)) error {
+		return obfuscation.Release(ctx, source.DSN, target.DSN, obfuscation.Origin{Source: source.Key, By: obfuscation.ConsoleActor}, note)
+	}
+	// Every build but the console's own runs from the release catalog,
+	// which checks each binary's SHA-256 before handing it out; accepting
+	// a hotfix requests the console's upgrade.
+	cat := &release.Catalog{DB: db, Dir: release.DirOf(abs)}
+	cat.RequestUpgrade = c.RequestUpgrade
+	c.Catalog = cat
+	return c, nil
+}
+
+// registerOwnBuild puts the console's own build in its release catalog
+// when it is not there yet, so the catalog is never empty and instances
+// can be moved back to it. A clash (another binary registered under the
+// same version and build number) is logged, not fatal: the console runs its
+// own build from its own binary.
+func registerOwnBuild(ctx context.Context, c *console.Console, log *slog.Logger) {
+	b, added, err := release.For(c).RegisterOwn(ctx, c.Binary)
+	switch {
+	case err != nil:
+		log.Warn("the console's own build is not in its release catalog", "err", err)
+	case added:
+		log.Info("registered the console's own build in the release catalog", "build", b.String(), "sha256", b.SHA256)
+	}
 }
 
 // instanceDSN finds an instance's database through the console's registry.
@@ -163,7 +199,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.Binary, err = os.Executable(); err != nil {
 		return fmt.Errorf("find the cohort binary to run instances with: %w", err)
 	}
-	c.Runtime = localproc.New(localproc.Options{Logger: log})
+	registerOwnBuild(ctx, c, log)
+	// The guard refuses to prepare or start an instance on a build older
+	// than its database's schema.
+	c.Runtime = &release.Guard{Runtime: localproc.New(localproc.Options{Logger: log}), Catalog: release.For(c),
+		Own: c.Build, OwnBinary: c.Binary, OwnSchema: currentBuild().SchemaVersion}
 	proxy := consoleweb.NewProxy(c, log)
 	c.Gate = proxy
 	announced := &announcements{byKey: map[string]console.Prepared{}}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/cohort-clinical/cohort/internal/instance"
 	"github.com/cohort-clinical/cohort/internal/web"
 )
 
@@ -22,10 +23,14 @@ type buildInfo struct {
 	Revision string `json:"revision"`
 	SHA256   string `json:"sha256,omitempty"`
 	Go       string `json:"go"`
+	// SchemaVersion is the instance schema this build needs and knows: the
+	// highest migration embedded in it. The release catalog records it, and
+	// no instance is started on a build older than its database.
+	SchemaVersion int64 `json:"schema_version"`
 }
 
 func currentBuild() buildInfo {
-	b := buildInfo{Version: version, Build: buildNumber, Time: buildTime, Revision: revision}
+	b := buildInfo{Version: version, Build: buildNumber, Time: buildTime, Revision: revision, SchemaVersion: instance.SchemaVersion()}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		b.Go = info.GoVersion
 		for _, s := range info.Settings {
@@ -56,7 +61,7 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	b := currentBuild()
 	if !*asJSON {
-		fmt.Fprintf(stdout, "cohort %s (build %s, %s, revision %s)\n", b.Version, b.Build, b.Time, b.Revision)
+		fmt.Fprintf(stdout, "cohort %s (build %s, %s, revision %s, schema %d)\n", b.Version, b.Build, b.Time, b.Revision, b.SchemaVersion)
 		return nil
 	}
 	if exe, err := os.Executable(); err == nil {
@@ -69,3 +74,6 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	enc.SetIndent("", "  ")
 	return enc.Encode(b)
 }
+
+// label names the build in sentences: 26.1 (build 7).
+func (b buildInfo) label() string { return b.Version + " (build " + b.Build + ")" }

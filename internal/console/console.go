@@ -115,5 +115,5 @@ func (c *Console) SpecOn(ctx context.Context, inst Instance, b Build) (Spec, err
 		}
 	}
 	return Spec{Key: inst.Key(), Binary: binary, DSN: c.Places.DSN(inst), Addr: fmt.Sprintf("127.0.0.1:%d", inst.Port),
-		BasePath: inst.BasePath, Test: inst.IsTest(), Dir: c.Places.Dir(inst.Key())}, nil
+		BasePath: inst.BasePath, Test: inst.IsTest(), Dir: c.Places.Dir(inst.Key()), ReadOnly: CheckEdit(inst.Kind) != nil}, nil
 }

@@ -141,7 +141,9 @@ func TestClonesFollowTheRules(t *testing.T) {
 		if !errors.As(err, &busy) || !strings.Contains(err.Error(), "acme/demo/main is busy: the clone requested by alice") {
 			t.Errorf("stopping a source being cloned: %v", err)
 		}
-		// PROD is never copied unscrambled.
+		// PROD is never copied unscrambled: a console without the
+		// obfuscation step refuses (consoletest installs the real one).
+		c.Obfuscate = nil
 		mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Prod})
 		settle(t, c, console.Running, "acme/prod/main")
 		_, _, err = c.CreateEnvironment(ctx, alice, console.NewEnvironment{Org: "acme", Kind: console.VAL, Purpose: console.Upgrade, From: "acme/prod/main"})

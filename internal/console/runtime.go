@@ -47,6 +47,9 @@ type Spec struct {
 	BasePath string
 	// Test marks every page of the instance as Test.
 	Test bool
+	// ReadOnly refuses every change made through the instance's pages: the
+	// Migration instance is rebuilt by every migration run (see CheckEdit).
+	ReadOnly bool
 	// Dir holds the instance's log and process files.
 	Dir string
 }

@@ -59,6 +59,7 @@ func (c *Console) Run(ctx context.Context) error {
 	poll := time.NewTicker(500 * time.Millisecond)
 	defer poll.Stop()
 	for {
+		c.promoteDue(ctx)
 		c.dispatch(ctx, slots, &wg)
 		select {
 		case <-ctx.Done():
@@ -210,6 +211,12 @@ func (c *Console) execute(ctx context.Context, op Operation) {
 			err = c.stop(ctx, op, inst)
 		case OpDestroy:
 			err = c.destroy(ctx, op, inst)
+		case OpUpgrade:
+			err = c.upgrade(ctx, op, inst)
+		case OpMakeVAL, OpMakeProd:
+			err = c.makePair(ctx, op, inst)
+		case OpMigrate:
+			err = c.migrate(ctx, op, inst)
 		default:
 			err = fmt.Errorf("the console cannot carry out a %q operation", op.Kind)
 		}
@@ -250,7 +257,7 @@ func (c *Console) finish(ctx context.Context, op Operation, failure error) error
 		if _, err := tx.Exec(ctx, "DELETE FROM instance_lock WHERE operation_id = ?", op.ID); err != nil {
 			return fmt.Errorf("free the instance of operation %d: %w", op.ID, err)
 		}
-		if failure != nil {
+		if failure != nil && !keepsInstance(failure) {
 			inst, err := instanceByID(ctx, tx, op.InstanceID)
 			if err != nil {
 				return err

@@ -50,11 +50,15 @@ func isProxied(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/i/
 // same rules as an instance's, against the console's own users.
 func (s *Server) guard(n Need, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBody {
+		limit := int64(maxBody)
+		if n.MaxBody > 0 {
+			limit = n.MaxBody
+		}
+		if r.ContentLength > limit {
 			http.Error(w, "The request is too large.", http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		ctx := r.Context()
 		db := s.Console.DB
 		settings, err := setting.Load(ctx, db)

@@ -118,6 +118,11 @@ type orgPage struct {
 	Timeline     []console.Stage
 	Environments []envView
 	Working      bool
+	// Checklist is the go-live checklist with the milestones' signatures
+	// and what the destroy rules allow now.
+	Checklist console.Checklist
+	// Plans says how each VAL and PROD environment was made, by code.
+	Plans map[string]console.PairPlan
 }
 
 func (s *Server) orgPageData(r *http.Request, code string) (orgPage, error) {
@@ -127,6 +132,12 @@ func (s *Server) orgPageData(r *http.Request, code string) (orgPage, error) {
 		return d, err
 	}
 	if d.Timeline, err = console.TimelineOf(r.Context(), s.Console.DB, code); err != nil {
+		return d, err
+	}
+	if d.Checklist, err = console.GoLiveChecklist(r.Context(), s.Console.DB, code); err != nil {
+		return d, err
+	}
+	if d.Plans, err = s.pairPlans(r, code); err != nil {
 		return d, err
 	}
 	d.Environments, d.Working, err = s.envViews(r, code)

@@ -38,12 +38,56 @@ type Proxy struct {
 
 	mu    sync.Mutex
 	gates map[string]*gate
+
+	failMu   sync.Mutex
+	failures map[string][]time.Time // per instance, arrival times of failed requests, oldest first
 }
 
-var _ console.Gate = (*Proxy)(nil)
+var (
+	_ console.Gate         = (*Proxy)(nil)
+	_ console.FailureMeter = (*Proxy)(nil)
+)
 
 type target struct {
 	addr, base, rest, rawRest string
+	key                       string
+	arrived                   time.Time
+}
+
+// failureMemory bounds how many failed requests per instance the proxy
+// remembers for Failures.
+const failureMemory = 4096
+
+// failed remembers that a request to the instance, arrived at arrived,
+// failed.
+func (p *Proxy) failed(key string, arrived time.Time) {
+	p.failMu.Lock()
+	defer p.failMu.Unlock()
+	if p.failures == nil {
+		p.failures = map[string][]time.Time{}
+	}
+	list := append(p.failures[key], arrived)
+	if len(list) > failureMemory {
+		list = list[len(list)-failureMemory:]
+	}
+	p.failures[key] = list
+}
+
+// Failures counts the requests to the instance that arrived between from
+// and to and failed: refused at a held gate, answered by the proxy because
+// the instance was not serving or did not answer, or answered 5xx by the
+// instance. An upgrade records it; a request the browser gave up on is not
+// counted.
+func (p *Proxy) Failures(key string, from, to time.Time) int {
+	p.failMu.Lock()
+	defer p.failMu.Unlock()
+	n := 0
+	for _, at := range p.failures[key] {
+		if !at.Before(from) && !at.After(to) {
+			n++
+		}
+	}
+	return n
 }
 
 type targetKey struct{}
@@ -70,9 +114,20 @@ func NewProxy(c *console.Console, logger *slog.Logger) *Proxy {
 				}
 			}
 		},
+		ModifyResponse: func(resp *http.Response) error {
+			if resp.StatusCode >= 500 {
+				if t, ok := resp.Request.Context().Value(targetKey{}).(target); ok {
+					p.failed(t.key, t.arrived)
+				}
+			}
+			return nil
+		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(err, context.Canceled) {
 				return
+			}
+			if t, ok := r.Context().Value(targetKey{}).(target); ok {
+				p.failed(t.key, t.arrived)
 			}
 			p.logger.Warn("instance did not answer", "path", r.URL.Path, "err", err)
 			unavailable(w, http.StatusBadGateway, "The instance did not answer. It may be restarting; try again in a moment.")
@@ -98,7 +153,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u.RequestURI(), http.StatusMovedPermanently)
 		return
 	}
-	t := target{base: base, rest: "/" + parts[3]}
+	t := target{base: base, rest: "/" + parts[3], key: key, arrived: time.Now()}
 	if r.URL.RawPath != "" {
 		t.rawRest = strings.TrimPrefix(r.URL.RawPath, base)
 	}
@@ -107,6 +162,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := g.enter(wait)
 	cancel()
 	if err != nil {
+		if r.Context().Err() == nil {
+			p.failed(key, t.arrived)
+		}
 		unavailable(w, http.StatusServiceUnavailable, "The instance is being switched over and did not come back in time. Try again in a moment.")
 		return
 	}
@@ -117,6 +175,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := p.console.Runtime.Status(key)
 	if st.Process != console.Up {
+		p.failed(key, t.arrived)
 		p.explain(w, r, key, st)
 		return
 	}

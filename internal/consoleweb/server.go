@@ -50,6 +50,8 @@ type Need struct {
 	// Permission, when set, must be held; when empty a signed-in user
 	// suffices.
 	Permission access.Permission
+	// MaxBody, when set, raises the request body limit (an uploaded build).
+	MaxBody int64
 }
 
 var (
@@ -133,7 +135,23 @@ func (s *Server) registerRoutes() {
 	s.handle("POST", "/o/{org}/{env}/{role}/destroy", need(access.ConsoleManage), s.instanceAction(console.OpDestroy))
 	s.handle("POST", "/o/{org}/{env}/{role}/retry", need(access.ConsoleManage), s.instanceRetry)
 
+	s.handle("GET", "/o/{org}/promote", need(access.ConsoleView), s.promoteShow)
+	s.handle("POST", "/o/{org}/promote", need(access.ConsoleManage), s.promoteApply)
+	s.handle("GET", "/o/{org}/pair", need(access.ConsoleManage), s.pairNew)
+	s.handle("POST", "/o/{org}/pair", need(access.ConsoleManage), s.pairCreate)
+	s.handle("GET", "/o/{org}/migration-runs", need(access.ConsoleView), s.migrationRuns)
+	s.handle("POST", "/o/{org}/migration-runs", need(access.ConsoleManage), s.migrationStart)
+	s.handle("GET", "/o/{org}/migration-runs/compare", need(access.ConsoleView), s.migrationCompare)
+	s.handle("GET", "/o/{org}/migration-runs/{run}", need(access.ConsoleView), s.migrationRun)
+	s.handle("POST", "/o/{org}/migration-runs/{run}/signoff", need(access.ConsoleManage), s.migrationSignOff)
+	s.handle("GET", "/o/{org}/golive", need(access.ConsoleView), s.goLiveShow)
+	s.handle("POST", "/o/{org}/golive/sign", need(access.ConsoleManage), s.goLiveSign)
+	s.handle("POST", "/o/{org}/golive/complete", need(access.ConsoleManage), s.goLiveComplete)
+	s.handle("POST", "/o/{org}/golive/validation", need(access.ConsoleManage), s.validationDone)
+
 	s.handle("GET", "/audit", need(access.AuditView), s.auditPage)
+	s.registerReleaseRoutes()
+	s.registerUpgradeRoutes()
 }
 
 // ServeHTTP adds the console's security headers, logs, and recovers from

@@ -27,6 +27,8 @@ type Options struct {
 	// AdminPassword is the first administrator's password; empty generates
 	// a one-time password that must be changed at the first login.
 	AdminPassword string
+	// Build names this build in a refusal, e.g. "26.1 (build 7)".
+	Build string
 }
 
 // Result is what preparing produced; the console reads it as JSON.
@@ -42,9 +44,13 @@ const actionClone audit.Action = "clone"
 
 // Prepare migrates the database to this build's schema and readies it.
 // Preparing again is harmless: the administrator and the demo clinic are
-// only added to an empty instance.
+// only added to an empty instance. A database whose schema is ahead of this
+// build's is refused untouched (SchemaAheadError).
 func Prepare(ctx context.Context, db *store.DB, o Options) (Result, error) {
 	var r Result
+	if err := CheckSchema(ctx, db, o.Build); err != nil {
+		return r, err
+	}
 	v, err := db.Migrate(ctx)
 	if err != nil {
 		return r, err

@@ -200,6 +200,12 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return tx.tx.QueryRowContext(ctx, rebind(tx.Engine, query), args...)
 }
 
+// Prepare prepares a statement in the transaction, for one run many times
+// (bulk imports), so that the engine parses it once. The caller closes it.
+func (tx *Tx) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	return tx.tx.PrepareContext(ctx, rebind(tx.Engine, query))
+}
+
 // InsertID runs an INSERT … RETURNING id and returns the new row's id.
 func (tx *Tx) InsertID(ctx context.Context, query string, args ...any) (int64, error) {
 	var id int64

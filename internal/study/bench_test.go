@@ -44,7 +44,7 @@ func BenchmarkClinicalExport(b *testing.B) {
 		stmt := insertStatement(insertBatch)
 		for i := range benchRows {
 			subj, rep, item, val := genRow(i)
-			args = append(args, s.ID, i+1, subj, "SE.VISIT", "", "F.VS", "", "IG.VS", rep, item, val, false)
+			args = append(args, s.ID, i+1, subj, "SE.VISIT", "", "F.VS", "", "IG.VS", rep, item, val, false, nil, nil)
 			if len(args) == cap(args) {
 				if _, err := tx.Exec(ctx, stmt, args...); err != nil {
 					return err

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
-	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/odm"
 	"github.com/cohort-clinical/cohort/internal/store"
 )
@@ -135,50 +134,19 @@ func StudyForms(ctx context.Context, db store.Querier, code string) ([]StudyForm
 }
 
 // UpdateEvent saves an event's scheduling attributes (epoch, arm or cohort,
-// nominal time offset), which ODM does not carry. Only a study in design
-// may change.
+// nominal time offset); the epoch also becomes the event's ODM Category.
+// Only a study in design may change. EditEvent saves every field and checks
+// the study version the user opened.
 func UpdateEvent(ctx context.Context, db *store.DB, by audit.Actor, code, eventOID string, epoch, arm string, offset *int, reason string) error {
-	if strings.TrimSpace(reason) == "" {
-		return check.FieldErrors{"reason": "Say why you are making this change (reason for change)."}
-	}
-	return db.InTx(ctx, func(tx *store.Tx) error {
-		s, err := Get(ctx, tx, code)
+	return inDesign(ctx, db, by, code, reason, func(tx *store.Tx, s Study) error {
+		e, err := GetEvent(ctx, tx, code, eventOID)
 		if err != nil {
 			return err
 		}
-		if s.Status != Design {
-			return check.FieldErrors{"status": fmt.Sprintf("Study %s is %s; only a study in design can change its design.", code, s.Status)}
-		}
-		var oldEpoch, oldArm string
-		var oldOff sql.NullInt64
-		err = tx.QueryRow(ctx, "SELECT epoch, arm, nominal_offset_minutes FROM study_event WHERE study_id = ? AND oid = ?", s.ID, eventOID).
-			Scan(&oldEpoch, &oldArm, &oldOff)
-		if err == sql.ErrNoRows {
-			return fmt.Errorf("event %s of study %s: %w", eventOID, code, check.ErrNotFound)
-		}
-		if err != nil {
+		e.Epoch, e.Arm, e.NominalOffsetMinutes = strings.TrimSpace(epoch), strings.TrimSpace(arm), offset
+		if err := validateEvent(e); err != nil {
 			return err
 		}
-		var off any
-		newOff := ""
-		if offset != nil {
-			off, newOff = *offset, fmt.Sprint(*offset)
-		}
-		oldOffS := ""
-		if oldOff.Valid {
-			oldOffS = fmt.Sprint(oldOff.Int64)
-		}
-		if _, err := tx.Exec(ctx, "UPDATE study_event SET epoch = ?, arm = ?, nominal_offset_minutes = ? WHERE study_id = ? AND oid = ?",
-			epoch, arm, off, s.ID, eventOID); err != nil {
-			return fmt.Errorf("save event %s: %w", eventOID, err)
-		}
-		changes := audit.Diff([]string{"epoch", "arm", "nominal_offset_minutes"},
-			map[string]string{"epoch": oldEpoch, "arm": oldArm, "nominal_offset_minutes": oldOffS},
-			map[string]string{"epoch": epoch, "arm": arm, "nominal_offset_minutes": newOff})
-		if len(changes) == 0 {
-			return nil
-		}
-		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Update, Entity: "study_event", EntityID: code + "/" + eventOID,
-			Reason: reason, Changes: changes})
+		return saveEvent(ctx, tx, by, s, e, reason)
 	})
 }

@@ -19,7 +19,7 @@ import (
 var oidPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$`)
 
 // inDesign runs fn in a transaction on a study that is in design status.
-func inDesign(ctx context.Context, db *store.DB, code, reason string, fn func(tx *store.Tx, s Study) error) error {
+func inDesign(ctx context.Context, db *store.DB, by audit.Actor, code, reason string, fn func(tx *store.Tx, s Study) error) error {
 	if strings.TrimSpace(reason) == "" {
 		return check.FieldErrors{"reason": "Say why you are making this change (reason for change)."}
 	}
@@ -36,8 +36,8 @@ func inDesign(ctx context.Context, db *store.DB, code, reason string, fn func(tx
 }
 
 // AddEvent adds a study event at the end of a study's schedule. The epoch
-// is written to ODM as the event's Category; arm and nominal offset are
-// cohort's own and stay out of the export.
+// is written to ODM as the event's Category; arm and nominal offset, which
+// ODM has no attribute for, as aliases (see AliasArm).
 func AddEvent(ctx context.Context, db *store.DB, by audit.Actor, code string, e Event, reason string) error {
 	fe := check.FieldErrors{}
 	if !oidPattern.MatchString(e.OID) {
@@ -55,7 +55,7 @@ func AddEvent(ctx context.Context, db *store.DB, by audit.Actor, code string, e 
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	return inDesign(ctx, db, code, reason, func(tx *store.Tx, s Study) error {
+	return inDesign(ctx, db, by, code, reason, func(tx *store.Tx, s Study) error {
 		var position int
 		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(position), 0) FROM study_event WHERE study_id = ?", s.ID).Scan(&position); err != nil {
 			return err
@@ -65,6 +65,7 @@ func AddEvent(ctx context.Context, db *store.DB, by audit.Actor, code string, e 
 			rep = odm.Yes
 		}
 		def := &odm.StudyEventDef{OID: e.OID, Name: e.Name, Repeating: rep, Type: e.Type, Category: e.Epoch}
+		setScheduleAliases(def, e.Arm, e.NominalOffsetMinutes)
 		if err := insertEvent(ctx, tx, s.ID, def, position+1); err != nil {
 			if store.IsUniqueViolation(errors.Unwrap(err)) || store.IsUniqueViolation(err) {
 				return check.FieldErrors{"event_oid": fmt.Sprintf("Study %s already has an event %s.", code, e.OID)}
@@ -78,6 +79,12 @@ func AddEvent(ctx context.Context, db *store.DB, by audit.Actor, code string, e 
 		if _, err := tx.Exec(ctx, "UPDATE study_event SET arm = ?, nominal_offset_minutes = ? WHERE study_id = ? AND oid = ?", e.Arm, off, s.ID, e.OID); err != nil {
 			return err
 		}
+		if err := syncProtocol(ctx, tx, s); err != nil {
+			return err
+		}
+		if err := touch(ctx, tx, by, s); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Create, Entity: "study_event", EntityID: code + "/" + e.OID,
 			Reason: reason, Changes: []audit.Change{{Field: "name", New: e.Name}, {Field: "type", New: string(e.Type)}, {Field: "epoch", New: e.Epoch}}})
 	})
@@ -86,7 +93,7 @@ func AddEvent(ctx context.Context, db *store.DB, by audit.Actor, code string, e 
 // AssignForm collects a published version of a library form at an event.
 // A study uses one version of each form at all its events.
 func AssignForm(ctx context.Context, db *store.DB, by audit.Actor, code, eventOID, formOID string, version int, mandatory bool, reason string) error {
-	return inDesign(ctx, db, code, reason, func(tx *store.Tx, s Study) error {
+	return inDesign(ctx, db, by, code, reason, func(tx *store.Tx, s Study) error {
 		v, err := GetVersion(ctx, tx, formOID, version)
 		if errors.Is(err, check.ErrNotFound) {
 			return check.FieldErrors{"form": fmt.Sprintf("The library has no form %s version %d.", formOID, version)}
@@ -118,6 +125,9 @@ func AssignForm(ctx context.Context, db *store.DB, by audit.Actor, code, eventOI
 		err = tx.QueryRow(ctx, "SELECT form_version FROM study_form WHERE study_id = ? AND form_oid = ?", s.ID, formOID).Scan(&used)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
+			if err := clashes(ctx, tx, s, v); err != nil {
+				return err
+			}
 			var position int
 			if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(position), 0) FROM study_form WHERE study_id = ?", s.ID).Scan(&position); err != nil {
 				return err
@@ -145,6 +155,9 @@ func AssignForm(ctx context.Context, db *store.DB, by audit.Actor, code, eventOI
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO study_event_form (study_id, event_oid, form_oid, position, mandatory) VALUES (?, ?, ?, ?, ?)",
 			s.ID, eventOID, formOID, len(def.FormRefs), mandatory); err != nil {
+			return err
+		}
+		if err := touch(ctx, tx, by, s); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Update, Entity: "study_event", EntityID: code + "/" + eventOID,

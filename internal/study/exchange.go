@@ -40,9 +40,13 @@ type ImportReport struct {
 	Applied bool
 	// NeedsConfirmation is true when only unconfirmed warnings stopped it.
 	NeedsConfirmation bool
-	Studies           []string // codes of the studies created (or that would be)
+	Studies           []string // codes of the studies of the file, created or existing
+	Existing          []string // codes of those the instance had already: design kept, data appended
 	Forms             int      // forms in the file's designs
-	ItemData          int64    // clinical values in the file (not stored)
+	ItemData          int64    // clinical values in the file
+	// ValuesAdded and ValuesChanged count the clinical values an import
+	// added to, or changed in, studies the instance had already.
+	ValuesAdded, ValuesChanged int64
 }
 
 func (r *ImportReport) add(d odm.Diagnostic) {
@@ -63,12 +67,15 @@ var ErrImportRefused = errors.New("the file has errors; nothing was imported")
 
 // plannedStudy is one Study of a file, mapped to what will be stored.
 type plannedStudy struct {
-	study  Study
-	id     int64 // once stored
-	mdv    string
-	shell  shell
-	events []plannedEvent
-	forms  []FormDefinition
+	study Study
+	id    int64 // once stored
+	mdv   string
+	// existing is true for a study this instance already has: its design
+	// stays as it is and clinical data is appended with audit.
+	existing bool
+	shell    shell
+	events   []plannedEvent
+	forms    []FormDefinition
 }
 
 type plannedEvent struct {
@@ -81,8 +88,15 @@ type plannedEvent struct {
 // (reusing a version whose definition is identical). All studies are
 // stored in one transaction, or none: a file with errors applies nothing,
 // and one with warnings only with ConfirmWarnings. Clinical data (ItemData
-// with their containers' keys) is streamed into the same transaction in
-// batches, so memory does not grow with the number of values.
+// with their containers' keys, audit records, signatures, annotations and
+// extensions) is streamed into the same transaction in batches, so memory
+// does not grow with the number of values.
+//
+// A Study the instance already has keeps its design: the same
+// MetaDataVersion with identical content is reported as info, with other
+// content or another OID as an error. Its clinical data is appended (new
+// values) or updated (changed values), each change in the audit trail; see
+// docs/odm-profile.md.
 func Import(ctx context.Context, db *store.DB, by audit.Actor, in io.Reader, opts ImportOptions) (*ImportReport, error) {
 	rep := &ImportReport{}
 	r := odm.NewReader(in, odm.ReadOptions{Progress: opts.Progress})
@@ -94,6 +108,10 @@ func Import(ctx context.Context, db *store.DB, by audit.Actor, in io.Reader, opt
 		rep.Errors = ds.Count(odm.Error) + mapping.Errors
 		rep.Warnings = ds.Count(odm.Warning) + mapping.Warnings
 		rep.Infos = ds.Count(odm.Info) + mapping.Infos
+		// Studies the clinical data found in the instance.
+		rep.Studies = append(rep.Studies, mapping.Studies...)
+		rep.Existing = append(rep.Existing, mapping.Existing...)
+		rep.ValuesAdded, rep.ValuesChanged = mapping.ValuesAdded, mapping.ValuesChanged
 		var re *odm.ReadError
 		if errors.As(err, &re) {
 			rep.add(odm.Diagnostic{Line: re.Line, Column: re.Column, Severity: odm.Error, Code: odm.CodeStructure, Message: re.Error()})
@@ -115,6 +133,9 @@ func Import(ctx context.Context, db *store.DB, by audit.Actor, in io.Reader, opt
 	plans := planImport(ctx, db, doc, &mapping)
 	for _, p := range plans {
 		rep.Studies = append(rep.Studies, p.study.Code)
+		if p.existing {
+			rep.Existing = append(rep.Existing, p.study.Code)
+		}
 		rep.Forms += len(p.forms)
 	}
 	metaErrors := r.Diagnostics().Count(odm.Error) + mapping.Errors
@@ -123,6 +144,9 @@ func Import(ctx context.Context, db *store.DB, by audit.Actor, in io.Reader, opt
 		// Nothing will be stored; read on only to complete the report.
 		n, err := drain(ctx, r)
 		rep.ItemData = n
+		if len(plans) == 0 && n == 0 && err == nil {
+			mapping.add(nothingToImport)
+		}
 		return finish(err)
 	}
 	reason := opts.Reason
@@ -138,15 +162,22 @@ func Import(ctx context.Context, db *store.DB, by audit.Actor, in io.Reader, opt
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		ids := map[string]*plannedStudy{}
 		for _, p := range plans {
+			if p.existing {
+				ids[p.study.OID] = p
+				continue
+			}
 			if err := p.apply(ctx, tx, by, reason); err != nil {
 				return err
 			}
 			ids[p.study.OID] = p
 		}
-		n, err := storeClinical(ctx, tx, r, ids, &mapping)
+		n, err := storeClinical(ctx, tx, r, ids, by, reason, &mapping)
 		rep.ItemData = n
 		if err != nil {
 			return err
+		}
+		if len(plans) == 0 && n == 0 {
+			mapping.add(nothingToImport)
 		}
 		ds := r.Diagnostics()
 		if ds.Count(odm.Error)+mapping.Errors > 0 || ds.Count(odm.Warning)+mapping.Warnings > 0 && !opts.ConfirmWarnings {
@@ -194,7 +225,8 @@ func drain(ctx context.Context, r *odm.Reader) (int64, error) {
 // mapping's own diagnostics to rep.
 func planImport(ctx context.Context, db store.Querier, doc *odm.Document, rep *ImportReport) []*plannedStudy {
 	if len(doc.Studies) == 0 {
-		rep.add(odm.Diagnostic{Severity: odm.Error, Code: odm.CodeMissingElement, Message: "The file has no Study, so there is no design to import."})
+		rep.add(odm.Diagnostic{Severity: odm.Info, Code: odm.CodeMissingElement,
+			Message: "The file has no Study; its clinical data, if any, goes to studies this instance has."})
 		return nil
 	}
 	if len(doc.AdminData) > 0 {
@@ -203,6 +235,11 @@ func planImport(ctx context.Context, db store.Querier, doc *odm.Document, rep *I
 	var out []*plannedStudy
 	codes := map[string]bool{}
 	for _, st := range doc.Studies {
+		if s, err := Get(ctx, db, CodeFor(st.OID)); err == nil {
+			codes[s.Code] = true
+			out = append(out, planExisting(ctx, db, s, st, rep))
+			continue
+		}
 		p := planStudy(st, rep)
 		p.shell.Namespaces = doc.Namespaces
 		if codes[p.study.Code] {
@@ -210,10 +247,6 @@ func planImport(ctx context.Context, db store.Querier, doc *odm.Document, rep *I
 				Message: fmt.Sprintf("Two studies of the file would both get study code %s.", p.study.Code)})
 		}
 		codes[p.study.Code] = true
-		if _, err := Get(ctx, db, p.study.Code); err == nil {
-			rep.add(odm.Diagnostic{OID: st.OID, Severity: odm.Error, Code: odm.CodeDuplicate,
-				Message: fmt.Sprintf("Study %s already exists in this instance; an import creates new studies only.", p.study.Code)})
-		}
 		if err := p.study.Validate(); err != nil {
 			rep.add(odm.Diagnostic{OID: st.OID, Severity: odm.Error, Code: odm.CodeBadValue,
 				Message: fmt.Sprintf("Study %s cannot be stored: %v", st.OID, err)})

@@ -133,10 +133,20 @@ func TestImportExportRoundTrip(t *testing.T) {
 					t.Fatalf("designs differ after round trip:\n%s", firstDiff(a, b))
 				}
 
-				// Importing the same file again is refused: the study exists.
+				// Importing the same file again changes nothing and says so.
+				before, _ := study.ItemDataCount(ctx, db, code)
 				rep3, err := study.Import(ctx, db, alice, bytes.NewReader(data), study.ImportOptions{ConfirmWarnings: true})
-				if !errors.Is(err, study.ErrImportRefused) || rep3.Applied {
-					t.Fatalf("second import: %v %+v", err, rep3)
+				if err != nil || !rep3.Applied || rep3.Errors != 0 {
+					t.Fatalf("second import of the same file: %v %+v", err, rep3)
+				}
+				if !hasDiagnostic(rep3, odm.Info, "same content") {
+					t.Fatalf("second import does not report the design as unchanged: %v", rep3.Diagnostics)
+				}
+				if after, _ := study.ItemDataCount(ctx, db, code); after != before {
+					t.Fatalf("second import of the same file changed the clinical data from %d to %d values", before, after)
+				}
+				if a2 := designJSON(t, db, code); a2 != a {
+					t.Fatalf("second import of the same file changed the design:\n%s", firstDiff(a, a2))
 				}
 			})
 		})
@@ -300,4 +310,15 @@ func TestClinicalDataRoundTrip(t *testing.T) {
 			t.Fatalf("clinical data differs after round trip:\n%s", firstDiff(c1.String(), c2.String()))
 		}
 	})
+}
+
+// hasDiagnostic reports whether rep has a finding of severity sev whose
+// message contains text.
+func hasDiagnostic(rep *study.ImportReport, sev odm.Severity, text string) bool {
+	for _, d := range rep.Diagnostics {
+		if d.Severity == sev && strings.Contains(d.Message, text) {
+			return true
+		}
+	}
+	return false
 }

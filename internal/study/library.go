@@ -301,7 +301,7 @@ func SaveDraft(ctx context.Context, db *store.DB, by audit.Actor, oid string, nu
 			return check.FieldErrors{"form": fmt.Sprintf("Form %s version %d is published and cannot change; make a new draft.", oid, number)}
 		}
 		if old.Version != version {
-			return &check.Conflict{Entity: "form version", By: old.CreatedBy, At: old.CreatedAt}
+			return formConflict(ctx, tx, oid)
 		}
 		body, err := canonical(&def)
 		if err != nil {
@@ -318,6 +318,10 @@ func SaveDraft(ctx context.Context, db *store.DB, by audit.Actor, oid string, nu
 		}
 		if err := indexItems(ctx, tx, oid, number, def); err != nil {
 			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE library_form SET name = ?, updated_at = ?, updated_by = ?, version = version + 1 WHERE oid = ?",
+			def.Form.Name, time.Now().UTC(), by.Name, oid); err != nil {
+			return fmt.Errorf("update library form %s: %w", oid, err)
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Update, Entity: "form_version", EntityID: versionKey(oid, number),
 			Reason: reason, Changes: []audit.Change{{Field: "digest", Old: old.Digest, New: d}}})
@@ -339,7 +343,13 @@ func Publish(ctx context.Context, db *store.DB, by audit.Actor, oid string, numb
 			return check.FieldErrors{"form": fmt.Sprintf("Form %s version %d is already published.", oid, number)}
 		}
 		if old.Version != version {
-			return &check.Conflict{Entity: "form version", By: old.CreatedBy, At: old.CreatedAt}
+			return formConflict(ctx, tx, oid)
+		}
+		if len(old.Definition.Items) == 0 {
+			return fmt.Errorf("Form %s version %d has no items; add an item group with items before publishing it.", oid, number)
+		}
+		if err := checkDefinition(ctx, old.Definition); err != nil {
+			return err
 		}
 		now := time.Now().UTC()
 		res, err := tx.Exec(ctx, `UPDATE library_form_version SET status = ?, published_at = ?, published_by = ?, version = version + 1
@@ -349,6 +359,9 @@ func Publish(ctx context.Context, db *store.DB, by audit.Actor, oid string, numb
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return &check.Conflict{Entity: "form version", By: "another user", At: now}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE library_form SET updated_at = ?, updated_by = ?, version = version + 1 WHERE oid = ?", now, by.Name, oid); err != nil {
+			return fmt.Errorf("publish form %s version %d: %w", oid, number, err)
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Update, Entity: "form_version", EntityID: versionKey(oid, number),
 			Reason: reason, Changes: []audit.Change{{Field: "status", Old: string(Draft), New: string(Published)}}})
@@ -393,4 +406,15 @@ func publishedVersion(ctx context.Context, tx *store.Tx, by audit.Actor, def For
 	}
 	v, err := addVersion(ctx, tx, by, def, Published, reason)
 	return v.Number, err
+}
+
+// formConflict says who last changed a library form, for a user whose
+// copy is out of date.
+func formConflict(ctx context.Context, tx *store.Tx, oid string) error {
+	var who string
+	var at time.Time
+	if err := tx.QueryRow(ctx, "SELECT updated_by, updated_at FROM library_form WHERE oid = ?", oid).Scan(&who, &at); err != nil {
+		return fmt.Errorf("read form %s: %w", oid, err)
+	}
+	return &check.Conflict{Entity: "form", By: who, At: at}
 }

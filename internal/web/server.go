@@ -43,6 +43,9 @@ type Options struct {
 	// TestInstance marks every page as a Test instance, so nobody mistakes
 	// its data for real data.
 	TestInstance bool
+	// ReadOnly refuses every state-changing request but signing in and out
+	// (see readonly.go): the Migration instance is never edited by hand.
+	ReadOnly bool
 	// SecureCookies sets the Secure flag; on by default behind HTTPS.
 	SecureCookies bool
 	// BasePath is the path prefix the instance is reached under behind the
@@ -120,7 +123,7 @@ func (s *Server) handle(method, path string, n Need, h http.HandlerFunc) {
 		panic(fmt.Sprintf("route %s %s needs unknown permission %q", method, path, n.Permission))
 	}
 	s.routes = append(s.routes, Route{Method: method, Path: path, Need: n, handler: h})
-	s.mux.Handle(method+" "+path, s.guard(n, h))
+	s.mux.Handle(method+" "+path, s.guard(n, s.readOnly(method, path, h)))
 }
 
 func (s *Server) registerRoutes() {
@@ -172,6 +175,8 @@ func (s *Server) registerRoutes() {
 	s.registerDictionaryRoutes()
 	s.registerLabRoutes()
 	s.registerStudyRoutes()
+	s.registerLibraryEditRoutes()
+	s.registerStudyDesignRoutes()
 	s.registerVolunteerRoutes()
 }
 

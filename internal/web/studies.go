@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -101,8 +102,25 @@ func (s *Server) studyPage(r *http.Request, code string) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := s.newPage(r, "Study "+st.Code, map[string]any{"Study": st, "Events": events, "Forms": forms, "Grid": grid,
-		"Next": study.Next(st.Status), "Phases": study.Phases, "Library": library})
+	// The published versions of each library form, to choose from.
+	published, err := study.PublishedVersions(r.Context(), s.DB)
+	if err != nil {
+		return nil, err
+	}
+	type scheduled struct {
+		study.Event
+		When string // "Day 2, 24 h"
+	}
+	var rows []scheduled
+	for _, e := range events {
+		row := scheduled{Event: e}
+		if m := e.NominalOffsetMinutes; m != nil {
+			row.When = fmt.Sprintf("Day %d, %s h", study.StudyDay(*m), study.OffsetText(m))
+		}
+		rows = append(rows, row)
+	}
+	p := s.newPage(r, "Study "+st.Code, map[string]any{"Study": st, "Events": rows, "Forms": forms, "Grid": grid,
+		"Next": study.Next(st.Status), "Phases": study.Phases, "Library": library, "Published": published})
 	// The details form shows what is stored unless the user posted it.
 	if p.Form == nil || !p.Form.Has("title") {
 		form := map[string][]string{"title": {st.Title}, "phase": {st.Phase}, "sponsor": {st.Sponsor}, "protocol_number": {st.ProtocolNumber}}
@@ -174,15 +192,12 @@ func (s *Server) studyAddEvent(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	e := study.Event{OID: r.PostFormValue("event_oid"), Name: r.PostFormValue("event_name"), Type: odm.EventType(r.PostFormValue("event_type")),
 		Repeating: r.PostFormValue("repeating") == "yes", Epoch: r.PostFormValue("epoch"), Arm: r.PostFormValue("arm")}
-	if v := r.PostFormValue("offset_hours"); v != "" {
-		h, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			s.studyProblem(w, r, code, check.FieldErrors{"offset_hours": "Give the planned time in hours from the reference time, for example 24 or -0.5."})
-			return
-		}
-		m := int(h * 60)
-		e.NominalOffsetMinutes = &m
+	off, err := offsetMinutes(r.PostFormValue("offset_hours"))
+	if err != nil {
+		s.studyProblem(w, r, code, err)
+		return
 	}
+	e.NominalOffsetMinutes = off
 	if err := study.AddEvent(r.Context(), s.DB, visitOf(r).user.Actor(), code, e, r.PostFormValue("reason")); err != nil {
 		s.studyProblem(w, r, code, err)
 		return
@@ -283,7 +298,29 @@ func (s *Server) libraryPage(r *http.Request, oid string) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.newPage(r, "Form "+oid, map[string]any{"OID": oid, "Versions": versions, "Latest": versions[0], "Items": items}), nil
+	l := versions[0]
+	// Each item group with its items, for the editing tables.
+	type groupItems struct {
+		study.GroupSpec
+		Items []study.ItemSpec
+	}
+	var groups []groupItems
+	for _, g := range study.GroupSpecs(l.Definition) {
+		groups = append(groups, groupItems{GroupSpec: g, Items: study.ItemSpecs(l.Definition, g.OID)})
+	}
+	p := s.newPage(r, "Form "+oid, map[string]any{"OID": oid, "Versions": versions, "Latest": l, "Items": items,
+		"Draft": l.Status == study.Draft, "Details": study.FormSpecOf(l.Definition), "Groups": groups,
+		"CodeLists": study.CodeListSpecs(l.Definition), "Units": study.UnitSpecs(l.Definition)})
+	// The details form shows what is stored unless the user posted it.
+	if !p.Form.Has("name") {
+		d := study.FormSpecOf(l.Definition)
+		form := url.Values{"name": {d.Name}, "description": {d.Description}, "repeating": {yes(d.Repeating)}}
+		for k, v := range p.Form {
+			form[k] = v
+		}
+		p.Form = form
+	}
+	return p, nil
 }
 
 func (s *Server) libraryShow(w http.ResponseWriter, r *http.Request) {

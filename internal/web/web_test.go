@@ -84,7 +84,7 @@ func (f *fixture) do(method, path string, cookie *http.Cookie, form url.Values) 
 
 // concrete fills a route's path parameters with records that exist.
 func (f *fixture) concrete(path string) string {
-	r := strings.NewReplacer("{code}", "AMS", "{id}", strconv.FormatInt(f.userIDs["qa"], 10), "{scope}", "general", "{$}", "")
+	r := strings.NewReplacer("{code}", "AMS", "{id}", strconv.FormatInt(f.userIDs["qa"], 10), "{scope}", "general", "{$}", "", "{event}", "SE.DAY1")
 	if strings.HasPrefix(path, "/roles/") {
 		r = strings.NewReplacer("{code}", "pharmacist")
 	}

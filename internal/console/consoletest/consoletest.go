@@ -20,6 +20,7 @@ import (
 
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/console/localproc"
+	"github.com/cohort-clinical/cohort/internal/obfuscation"
 	"github.com/cohort-clinical/cohort/internal/store"
 	"github.com/cohort-clinical/cohort/internal/store/storetest"
 )
@@ -70,6 +71,9 @@ func New(t testing.TB, e store.Engine, binary string) *console.Console {
 	db, dsn := OpenDB(t, e)
 	c := &console.Console{DB: db, Places: console.Places{DataDir: t.TempDir()}, Build: Build, Binary: binary,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HeartbeatEvery: 100 * time.Millisecond, StaleAfter: time.Second}
+	c.Obfuscate = func(ctx context.Context, source, target console.Spec, note func(string)) error {
+		return obfuscation.Release(ctx, source.DSN, target.DSN, obfuscation.Origin{Source: source.Key, By: obfuscation.ConsoleActor}, note)
+	}
 	if e == store.Postgres {
 		c.Places.Postgres = dsn
 		t.Cleanup(func() { dropInstanceDatabases(db) })

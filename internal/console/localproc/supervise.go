@@ -134,6 +134,9 @@ func (r *Runtime) runOnce(p *proc) error {
 	if p.spec.Test {
 		args = append(args, "--test-instance")
 	}
+	if p.spec.ReadOnly {
+		args = append(args, "--read-only")
+	}
 	cmd := exec.Command(p.spec.Binary, args...)
 	cmd.Stdout, cmd.Stderr, cmd.Env = logf, logf, append(childEnv(), "COHORT_DATABASE="+p.spec.DSN)
 	cmd.SysProcAttr = ownProcessGroup()
@@ -167,11 +170,18 @@ func (r *Runtime) runOnce(p *proc) error {
 // watchReady marks the process up once its /readyz answers 200.
 func (r *Runtime) watchReady(p *proc, pid int, exited <-chan struct{}) {
 	url := "http://" + p.spec.Addr + "/readyz"
+	started := time.Now()
 	for {
+		// Polled often while an instance usually becomes ready, so an
+		// upgrade's hold ends as soon as the new build answers.
+		every := 50 * time.Millisecond
+		if time.Since(started) < 5*time.Second {
+			every = 10 * time.Millisecond
+		}
 		select {
 		case <-exited:
 			return
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(every):
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

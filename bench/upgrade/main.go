@@ -1,0 +1,431 @@
+// Command upgrade-bench measures what a PROD upgrade costs the people using
+// the instance: it runs a real console (local-process runtime, its reverse
+// proxy) with one Demo instance, keeps a steady load of clients saving
+// sites through the proxy, and upgrades the instance back and forth between
+// two real builds of this module (same source, different build numbers)
+// -upgrades times, on SQLite and PostgreSQL. It prints the held time (p50,
+// max), the failed requests (as the proxy recorded them and as the clients
+// saw them), and two baselines measured in the same run: the held time of a
+// plain restart of the same build behind the same gate (the least any
+// process switch can cost), and the p50 request latency without upgrades.
+//
+// Run: go run ./bench/upgrade [-engines sqlite,postgres] [-upgrades 10] [-clients 2]
+//
+// Goal: held p50 and max under 1 s, 0 failed requests.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/cohort-clinical/cohort/internal/audit"
+	"github.com/cohort-clinical/cohort/internal/console"
+	"github.com/cohort-clinical/cohort/internal/console/localproc"
+	"github.com/cohort-clinical/cohort/internal/consoleweb"
+	"github.com/cohort-clinical/cohort/internal/store"
+	"github.com/cohort-clinical/cohort/internal/store/storetest"
+)
+
+var (
+	buildA = console.Build{Version: "26.1", Number: "1"}
+	buildB = console.Build{Version: "26.1", Number: "2"}
+)
+
+func main() {
+	engines := flag.String("engines", "sqlite,postgres", "engines to measure, comma-separated")
+	upgrades := flag.Int("upgrades", 10, "upgrades per engine, alternating between the two builds")
+	clients := flag.Int("clients", 2, "clients saving sites through the proxy")
+	flag.BoolVar(&showLog, "log", false, "print the last upgrade's log of each engine (step timings)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	dir, err := os.MkdirTemp("", "cohort-upgrade-bench")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	binA, binB, err := build(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%-9s %8s %9s %9s %8s %8s %11s %7s %9s %9s\n", "engine", "upgrades", "held p50", "held max", "failed", "client", "restart p50", "ratio", "req p50", "req p50 up")
+	for _, e := range strings.Split(*engines, ",") {
+		r, err := run(ctx, store.Engine(strings.TrimSpace(e)), filepath.Join(dir, e), binA, binB, *upgrades, *clients)
+		if err != nil {
+			log.Fatalf("%s: %v", e, err)
+		}
+		fmt.Printf("%-9s %8d %7d ms %7d ms %8d %8d %8d ms %7.2f %6.1f ms %7.1f ms\n", e, r.upgrades, r.heldP50.Milliseconds(), r.heldMax.Milliseconds(),
+			r.failedProxy, r.failedClients, r.restartP50.Milliseconds(), float64(r.heldP50)/float64(max(r.restartP50, time.Millisecond)),
+			ms(r.reqP50Idle), ms(r.reqP50Upgrading))
+	}
+	fmt.Println("\nheld: requests held at the proxy per upgrade (pre-checks and the SQLite snapshot happen before the hold);")
+	fmt.Println("failed: failed requests recorded on the upgrade records (proxy) / seen by the clients;")
+	fmt.Println("restart p50: hold + stop + start of the same build, the least a process switch costs; ratio = held p50 / restart p50;")
+	fmt.Println("req p50: request latency of the load without upgrades / across the whole upgrade run.")
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// build makes the two builds with -trimpath from this module.
+func build(dir string) (string, string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("find the module: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	var bins []string
+	for _, b := range []console.Build{buildA, buildB} {
+		bin := filepath.Join(dir, "cohort-"+b.Number)
+		cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "-ldflags", "-X main.version="+b.Version+" -X main.buildNumber="+b.Number, "./cmd/cohort")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", "", fmt.Errorf("build %s: %w", b, err)
+		}
+		bins = append(bins, bin)
+	}
+	return bins[0], bins[1], nil
+}
+
+var showLog bool
+
+type catalog map[console.Build]string
+
+func (m catalog) Binary(_ context.Context, b console.Build) (string, error) {
+	if p, ok := m[b]; ok {
+		return p, nil
+	}
+	return "", fmt.Errorf("build %s is not registered", b)
+}
+
+type result struct {
+	upgrades                    int
+	heldP50, heldMax            time.Duration
+	failedProxy, failedClients  int
+	restartP50                  time.Duration
+	reqP50Idle, reqP50Upgrading time.Duration
+}
+
+func run(ctx context.Context, e store.Engine, dir, binA, binB string, upgrades, clients int) (result, error) {
+	var res result
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return res, err
+	}
+	dsn := filepath.Join(dir, "console.db")
+	if e == store.Postgres {
+		var cleanup func()
+		var err error
+		if dsn, cleanup, err = postgresConsole(ctx); err != nil {
+			return res, err
+		}
+		defer cleanup()
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	if _, err := console.Migrate(ctx, db); err != nil {
+		return res, err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := &console.Console{DB: db, Places: console.Places{DataDir: dir}, Build: buildA, Binary: binA, Catalog: catalog{buildA: binA, buildB: binB},
+		Logger: quiet, HeartbeatEvery: time.Second, StaleAfter: 5 * time.Second}
+	if e == store.Postgres {
+		c.Places.Postgres = dsn
+	}
+	rt := localproc.New(localproc.Options{Logger: quiet, StopTimeout: 10 * time.Second})
+	c.Runtime = rt
+	proxy := consoleweb.NewProxy(c, quiet)
+	c.Gate = proxy
+	runCtx, cancel := context.WithCancel(ctx)
+	worker := make(chan error, 1)
+	go func() { worker <- c.Run(runCtx) }()
+	defer func() { cancel(); <-worker }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	srv := &http.Server{Handler: proxy}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	if _, err := console.CreateOrganisation(ctx, db, audit.System, "bench", "Upgrade benchmark"); err != nil {
+		return res, err
+	}
+	_, ops, err := c.CreateEnvironment(ctx, audit.System, console.NewEnvironment{Org: "bench", Kind: console.Demo, Reason: "benchmark"})
+	if err != nil {
+		return res, err
+	}
+	done, err := console.WaitOperation(ctx, db, ops[0].ID, nil)
+	if err != nil || done.State != console.OpDone {
+		return res, fmt.Errorf("provision the instance: %v\n%s", err, done.Log)
+	}
+	m := regexp.MustCompile(`one-time password (\S+) `).FindStringSubmatch(done.Log)
+	if m == nil {
+		return res, errors.New("no one-time password in the provisioning log")
+	}
+	key := ops[0].Instance
+	base := "http://" + ln.Addr().String() + console.BasePathOf(key)
+	users := make([]*user, clients)
+	for i := range users {
+		if i == 0 {
+			if users[i], err = firstLogin(base, m[1]); err != nil {
+				return res, err
+			}
+		} else if users[i], err = logIn(base, "admin", password); err != nil {
+			return res, err
+		}
+	}
+
+	l := startLoad(users)
+	time.Sleep(3 * time.Second)
+	res.reqP50Idle = l.p50()
+	// Baseline: the same switch with no new build, no checks, no backup.
+	var restarts []time.Duration
+	inst, _ := console.GetInstance(ctx, db, key)
+	spec, _ := c.Spec(inst)
+	for range 5 {
+		start := time.Now()
+		release, err := proxy.Hold(ctx, key)
+		if err != nil {
+			return res, err
+		}
+		if err := rt.Stop(ctx, spec); err != nil {
+			return res, err
+		}
+		if err := rt.Start(ctx, spec); err != nil {
+			return res, err
+		}
+		release()
+		restarts = append(restarts, time.Since(start))
+		time.Sleep(500 * time.Millisecond)
+	}
+	res.restartP50 = p50(restarts)
+	var held []time.Duration
+	to := buildB
+	for i := range upgrades {
+		op, err := c.RequestUpgrade(ctx, audit.Actor{Name: "benchmark"}, key, to, time.Time{}, fmt.Sprintf("benchmark upgrade %d", i+1))
+		if err != nil {
+			return res, err
+		}
+		done, err := console.WaitOperation(ctx, db, op.ID, nil)
+		if err != nil {
+			return res, err
+		}
+		u, err := console.UpgradeByOperation(ctx, db, op.ID)
+		if err != nil {
+			return res, err
+		}
+		if u.Outcome != console.Upgraded {
+			return res, fmt.Errorf("upgrade %d ended %s:\n%s", i+1, u.Outcome, done.Log)
+		}
+		held = append(held, time.Duration(u.HeldMS.Int64)*time.Millisecond)
+		res.failedProxy += int(u.FailedRequests.Int64)
+		res.upgrades++
+		to = map[console.Build]console.Build{buildA: buildB, buildB: buildA}[to]
+		time.Sleep(500 * time.Millisecond)
+	}
+	if showLog {
+		if h, err := console.UpgradesOf(ctx, db, key); err == nil && len(h) > 0 {
+			fmt.Fprintf(os.Stderr, "%s, last upgrade:\n%s\n", e, h[0].Log)
+		}
+	}
+	res.failedClients = l.stop()
+	res.reqP50Upgrading = l.p50()
+	res.heldP50, res.heldMax = p50(held), slices.Max(held)
+	return res, nil
+}
+
+func p50(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// postgresConsole makes a fresh console database on the test server and
+// returns its DSN and a cleanup dropping it and its instances' databases.
+func postgresConsole(ctx context.Context) (string, func(), error) {
+	admin, err := sql.Open("pgx", storetest.PostgresDSN())
+	if err != nil {
+		return "", nil, err
+	}
+	const name = "cohort_bench_upgrade"
+	drop := func() {
+		rows, err := admin.QueryContext(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1", name+"%")
+		if err == nil {
+			var names []string
+			for rows.Next() {
+				var n string
+				rows.Scan(&n)
+				names = append(names, n)
+			}
+			rows.Close()
+			for _, n := range names {
+				admin.ExecContext(context.Background(), `DROP DATABASE IF EXISTS "`+n+`" WITH (FORCE)`)
+			}
+		}
+	}
+	drop()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create %s: %w", name, err)
+	}
+	u, err := url.Parse(storetest.PostgresDSN())
+	if err != nil {
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() { drop(); admin.Close() }, nil
+}
+
+const password = "Bench pass 13579"
+
+// user is a logged-in instance user.
+type user struct {
+	base   string
+	client *http.Client
+	csrf   string
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func newUser(base string) *user {
+	jar, _ := cookiejar.New(nil)
+	return &user{base: base, client: &http.Client{Jar: jar, Timeout: 3 * time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (u *user) page(path string) (string, error) {
+	resp, err := u.client.Get(u.base + path)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %d", path, resp.StatusCode)
+	}
+	m := csrfField.FindStringSubmatch(string(b))
+	if m == nil {
+		return "", fmt.Errorf("GET %s: no CSRF field", path)
+	}
+	return m[1], nil
+}
+
+func (u *user) post(path string, form url.Values) (int, error) {
+	req, _ := http.NewRequest("POST", u.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	pu, _ := url.Parse(u.base)
+	req.Header.Set("Origin", pu.Scheme+"://"+pu.Host)
+	resp, err := u.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func firstLogin(base, oneTime string) (*user, error) {
+	u, err := logIn(base, "admin", oneTime)
+	if err != nil {
+		return nil, err
+	}
+	csrf, err := u.page("/account/password")
+	if err != nil {
+		return nil, err
+	}
+	if code, err := u.post("/account/password", url.Values{"csrf": {csrf}, "current": {oneTime}, "new": {password}, "confirm": {password}}); err != nil || code != http.StatusSeeOther {
+		return nil, fmt.Errorf("change the one-time password: %d %v", code, err)
+	}
+	u.csrf, err = u.page("/sites/new")
+	return u, err
+}
+
+func logIn(base, name, pw string) (*user, error) {
+	u := newUser(base)
+	csrf, err := u.page("/login")
+	if err != nil {
+		return nil, err
+	}
+	if code, err := u.post("/login", url.Values{"username": {name}, "password": {pw}, "csrf": {csrf}}); err != nil || code != http.StatusSeeOther {
+		return nil, fmt.Errorf("log in: %d %v", code, err)
+	}
+	if pw == password {
+		u.csrf, err = u.page("/sites/new")
+	}
+	return u, err
+}
+
+// load is the steady load: each client saves one site after another.
+type load struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	failed    int
+	quit      chan struct{}
+	wg        sync.WaitGroup
+}
+
+func startLoad(users []*user) *load {
+	l := &load{quit: make(chan struct{})}
+	for w, u := range users {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-l.quit:
+					return
+				default:
+				}
+				start := time.Now()
+				code, err := u.post("/sites", url.Values{"csrf": {u.csrf}, "code": {fmt.Sprintf("B%d-%d", w, i)}, "name": {"Bench site"},
+					"address": {"1 Bench Road"}, "time_zone": {"Europe/Amsterdam"}})
+				l.mu.Lock()
+				if err != nil || code != http.StatusSeeOther {
+					l.failed++
+				} else {
+					l.latencies = append(l.latencies, time.Since(start))
+				}
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return l
+}
+
+func (l *load) p50() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return p50(l.latencies)
+}
+
+func (l *load) stop() int {
+	close(l.quit)
+	l.wg.Wait()
+	return l.failed
+}

@@ -1,0 +1,173 @@
+package console_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cohort-clinical/cohort/internal/console"
+	"github.com/cohort-clinical/cohort/internal/console/consoletest"
+	"github.com/cohort-clinical/cohort/internal/migration/sample"
+	"github.com/cohort-clinical/cohort/internal/obfuscation"
+	"github.com/cohort-clinical/cohort/internal/store"
+)
+
+// smallSource writes the sample specification and the first 200 rows of
+// each table of the sample legacy source, for runs that take seconds.
+func smallSource(t *testing.T) (spec, source string) {
+	t.Helper()
+	dir := t.TempDir()
+	spec, source = filepath.Join(dir, "spec.json"), filepath.Join(dir, "source")
+	if err := os.WriteFile(spec, sample.SpecJSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(source, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir("../migration/sample/source")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("../migration/sample/source", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(string(b), "\n")
+		if len(lines) > 201 {
+			lines = lines[:201]
+		}
+		if err := os.WriteFile(filepath.Join(source, e.Name()), []byte(strings.Join(lines, "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return spec, source
+}
+
+// volunteerNames reads an instance's volunteers' family names.
+func volunteerNames(t *testing.T, c *console.Console, key string) map[string]bool {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, c.Places.DSN(instance(t, c, key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(ctx, "SELECT family_name FROM volunteer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		out[n] = true
+	}
+	return out
+}
+
+func overlap(a, b map[string]bool) int {
+	n := 0
+	for k := range a {
+		if b[k] {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPairsAreMadeFromConfigurationAndTheMigrationOutput makes, with real
+// instances on both engines, an informal VAL before the migration output
+// is signed off (configuration of the Sandbox + the latest run, PHI
+// obfuscated and scanned clean) and, after sign-off, the PROD pair from the
+// VAL's configuration and the signed-off run, not obfuscated.
+func TestPairsAreMadeFromConfigurationAndTheMigrationOutput(t *testing.T) {
+	for _, e := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			c := consoletest.New(t, e, binary)
+			c.Obfuscate = func(ctx context.Context, source, target console.Spec, note func(string)) error {
+				return obfuscation.Release(ctx, source.DSN, target.DSN, obfuscation.Origin{Source: source.Key, By: obfuscation.ConsoleActor}, note)
+			}
+			consoletest.Run(t, c)
+			mustOrg(t, c, "acme")
+			_, ops := mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Demo})
+			consoletest.Wait(t, c, ops[0], console.OpDone)
+			_, ops = mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Sandbox, From: "acme/demo/main", Reason: "configure"})
+			for _, op := range ops {
+				consoletest.Wait(t, c, op, console.OpDone)
+			}
+			_, _, err := c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.VAL, ConfigFrom: "acme/sandbox/main", Reason: "early"})
+			refused(t, "a VAL before any migration run", err, "acme has no successful migration run yet; a VAL needs the migration output. Run the migration program first.")
+
+			spec, source := smallSource(t)
+			run, err := c.StartMigration(ctx, alice, console.MigrationRequest{Org: "acme", SpecPath: spec, SourcePath: source, Reason: "first iteration"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			op, _ := console.GetOperation(ctx, c.DB, run.OperationID)
+			consoletest.Wait(t, c, op, console.OpDone)
+
+			env, ops, err := c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.VAL, ConfigFrom: "acme/sandbox/main", Reason: "an early look"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ops) != 2 || ops[0].Kind != console.OpMakeVAL || ops[0].Source != "acme/sandbox/main" {
+				t.Fatalf("VAL operations: %+v", ops)
+			}
+			for _, op := range ops {
+				done := consoletest.Wait(t, c, op, console.OpDone)
+				for _, want := range []string{"configuration bundle", "Loaded ", "PHI-leak scan", "found none", "Ready at"} {
+					if !strings.Contains(strings.ToLower(done.Log), strings.ToLower(want)) {
+						t.Errorf("the log of %s lacks %q:\n%s", op.Instance, want, done.Log)
+					}
+				}
+			}
+			plan, found, err := console.PairPlanOf(ctx, c.DB, env.ID)
+			if err != nil || !found || !plan.Informal || !plan.Obfuscated || plan.RunNumber != 1 || plan.ConfigSource != "acme/sandbox/main" {
+				t.Fatalf("the VAL's plan: %+v %v %v", plan, found, err)
+			}
+			if !strings.Contains(env.MadeFrom, "informal") {
+				t.Errorf("the informal VAL does not say so: %q", env.MadeFrom)
+			}
+			original := volunteerNames(t, c, "acme/migration/main")
+			for _, key := range []string{"acme/val/main", "acme/val/test"} {
+				if in := instance(t, c, key); in.State != console.Running {
+					t.Errorf("%s is %s", key, in.State)
+				}
+				names := volunteerNames(t, c, key)
+				if len(names) < len(original)/2 || overlap(names, original) > len(original)/10 {
+					t.Errorf("%s: %d family names, %d of them original (of %d)", key, len(names), overlap(names, original), len(original))
+				}
+			}
+
+			// PROD takes the signed-off run only.
+			_, _, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, ConfigFrom: "acme/val/main", Reason: "go-live"})
+			refused(t, "PROD before sign-off", err, "PROD is made from the migration output the customer signed off, and acme has not signed it off yet.")
+			if err := c.SignOffMigration(ctx, alice, "acme", 1, "report accepted"); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, ConfigFrom: "acme/val/main", Run: 2, Reason: "go-live"})
+			refused(t, "PROD from another run", err, "PROD is filled from the migration run the customer signed off (run 1), not run 2.")
+			_, ops, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, ConfigFrom: "acme/val/main", Reason: "go-live"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, op := range ops {
+				done := consoletest.Wait(t, c, op, console.OpDone)
+				if strings.Contains(done.Log, "Obfuscating") {
+					t.Errorf("PROD was obfuscated:\n%s", done.Log)
+				}
+			}
+			if prod := volunteerNames(t, c, "acme/prod/main"); overlap(prod, original) != len(original) {
+				t.Errorf("PROD holds %d of the %d original family names", overlap(prod, original), len(original))
+			}
+			// A second PROD is refused by the limit rule.
+			_, _, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, Predefined: console.PredefinedDemo, Reason: "again"})
+			refused(t, "a second PROD", err, "An organisation has one PROD environment; it is upgraded in place.")
+		})
+	}
+}

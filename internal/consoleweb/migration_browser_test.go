@@ -1,0 +1,84 @@
+package consoleweb_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cohort-clinical/cohort/internal/console"
+	"github.com/cohort-clinical/cohort/internal/store"
+	"github.com/cohort-clinical/cohort/internal/web/browsertest"
+)
+
+// TestBrowserMigrationRunReportAndSignOff walks the migration program in
+// real Chromium against a real console with real instances: from the
+// demo customer's page to its migration runs, start a run with the shipped
+// sample, follow it until the report shows (rejected rows by reason, field
+// statistics), try to sign off without a reason, then sign it off with an
+// electronic signature, which records the milestone.
+func TestBrowserMigrationRunReportAndSignOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	c, ts, _ := demoConsole(t, store.SQLite)
+	b := browsertest.New(t)
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	b.Do(t, "log in to the console", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), "admin"), chromedp.SendKeys(id("password"), testPassword),
+		chromedp.Submit(id("password")), chromedp.WaitVisible(id("org-demo-cru")))
+	b.Do(t, "open the migration runs",
+		chromedp.Navigate(ts.URL+"/o/demo-cru"), chromedp.WaitVisible(id("migration-link")),
+		chromedp.Click(id("migration-link")), chromedp.WaitVisible(id("start-form")))
+	if text := browsertest.Get(t, b, "no runs", chromedp.Text(id("runs"))); !strings.Contains(text, "No runs yet") {
+		t.Fatalf("runs table before the first run: %q", text)
+	}
+	b.Do(t, "start a run with the shipped sample",
+		chromedp.Click(id("kind-sample")),
+		chromedp.SendKeys(id("run-reason"), "first iteration on the ClinBase export"),
+		chromedp.Click(id("start-run-button")),
+		chromedp.WaitVisible(id("run-state")))
+	b.Screenshot(t, "migration-run-started")
+	b.Do(t, "wait for the report", chromedp.WaitVisible(id("run-summary")))
+	if state := browsertest.Get(t, b, "run state", chromedp.Text(id("run-state"))); state != "done" {
+		t.Fatalf("the run is %q", state)
+	}
+	summary := browsertest.Get(t, b, "summary", chromedp.Text(id("run-summary")))
+	if !strings.Contains(summary, "volunteers") || !strings.Contains(summary, "rows rejected") {
+		t.Errorf("summary: %q", summary)
+	}
+	patients := browsertest.Get(t, b, "PATIENT row", chromedp.Text(id("table-PATIENT")))
+	for _, want := range []string{"PATIENT", "volunteer", "bad_date", "required", "unmapped_code"} {
+		if !strings.Contains(patients, want) {
+			t.Errorf("the PATIENT row %q does not show %q", patients, want)
+		}
+	}
+	fields := browsertest.Get(t, b, "PATIENT fields", chromedp.Text(`#report-PATIENT table.fields`))
+	if !strings.Contains(fields, "birth_date") || !strings.Contains(fields, "email") {
+		t.Errorf("field statistics: %q", fields)
+	}
+	b.Screenshot(t, "migration-report")
+
+	b.Do(t, "sign off without a reason",
+		chromedp.SendKeys(id("s-username"), "admin"), chromedp.SendKeys(id("s-password"), testPassword),
+		chromedp.Click(id("signoff-button")), chromedp.WaitVisible(`#signoff-form .error`))
+	if msg := browsertest.Get(t, b, "reason error", chromedp.Text(`#signoff-form .error`)); !strings.Contains(msg, "Say why") {
+		t.Errorf("the sign-off without a reason says %q", msg)
+	}
+	b.Do(t, "sign off with a reason",
+		chromedp.SetValue(id("s-username"), "admin"), chromedp.SendKeys(id("s-password"), testPassword),
+		chromedp.SendKeys(id("signoff-reason"), "customer QC of iteration 1 passed"),
+		chromedp.Click(id("signoff-button")), chromedp.WaitVisible(id("signed-off")))
+	if who := browsertest.Get(t, b, "signed off", chromedp.Text(id("signed-off"))); !strings.Contains(who, "admin") || !strings.Contains(who, "customer QC") {
+		t.Errorf("signed off: %q", who)
+	}
+	b.Screenshot(t, "migration-signed-off")
+	facts, err := console.FactsOf(context.Background(), c.DB, "demo-cru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !facts.Has(console.MigrationSignedOff) {
+		t.Error("the sign-off in the browser did not record the milestone")
+	}
+}

@@ -1,0 +1,149 @@
+package obfuscation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cohort-clinical/cohort/internal/store"
+)
+
+// genesis is the previous hash of the first audit entry (internal/audit).
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// entryHash is internal/audit's hash of an entry: every field with a
+// length prefix, in a fixed order, the time in the stored text form. It is
+// repeated here because re-sealing a copy's chain is the one place outside
+// that package that writes hashes; Obfuscate runs audit.Verify afterwards,
+// so a change of the rule there fails loudly here.
+func entryHash(e trailRow) string {
+	h := sha256.New()
+	for _, s := range []string{
+		strconv.FormatInt(e.seq, 10), e.at, strconv.FormatInt(e.actorID, 10),
+		e.actor, e.action, e.entity, e.entityID, e.field, e.old, e.new, e.reason, e.prevHash,
+	} {
+		h.Write([]byte(strconv.Itoa(len(s))))
+		h.Write([]byte{':'})
+		h.Write([]byte(s))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// maxParams bounds the parameters of one SQLite statement (its limit is
+// 32766).
+const maxParams = 30000
+
+// bulkInsert inserts rows given flat (one row after another) with a few
+// multi-row statements: VALUES lists on SQLite, unnest of one array per
+// column on PostgreSQL.
+func bulkInsert(ctx context.Context, tx *store.Tx, table string, cols []string, flat []any) error {
+	if len(flat) == 0 {
+		return nil
+	}
+	if tx.Engine == store.Postgres {
+		arrays, casts, err := columnArrays(cols, flat)
+		if err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")"
+		if _, err := tx.Exec(ctx, q, arrays...); err != nil {
+			return fmt.Errorf("insert %d rows into %s: %w", len(flat)/len(cols), table, err)
+		}
+		return nil
+	}
+	return sqliteChunks(flat, len(cols), func(values string, args []any) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+values, args...); err != nil {
+			return fmt.Errorf("insert %d rows into %s: %w", len(args)/len(cols), table, err)
+		}
+		return nil
+	})
+}
+
+// bulkUpdate sets cols[1:] of the rows whose key column cols[0] matches,
+// from rows given flat, with one UPDATE … FROM per chunk.
+func bulkUpdate(ctx context.Context, tx *store.Tx, table string, cols []string, flat []any) error {
+	if len(flat) == 0 {
+		return nil
+	}
+	if tx.Engine == store.Postgres {
+		arrays, casts, err := columnArrays(cols, flat)
+		if err != nil {
+			return fmt.Errorf("update %s: %w", table, err)
+		}
+		sets := make([]string, 0, len(cols)-1)
+		for _, c := range cols[1:] {
+			sets = append(sets, c+" = n."+c)
+		}
+		q := "UPDATE " + table + " AS t SET " + strings.Join(sets, ", ") + " FROM unnest(" + strings.Join(casts, ", ") +
+			") AS n(" + strings.Join(cols, ", ") + ") WHERE t." + cols[0] + " = n." + cols[0]
+		if _, err := tx.Exec(ctx, q, arrays...); err != nil {
+			return fmt.Errorf("update %d rows of %s: %w", len(flat)/len(cols), table, err)
+		}
+		return nil
+	}
+	sets := make([]string, 0, len(cols)-1)
+	for i, c := range cols[1:] {
+		sets = append(sets, c+" = n.column"+strconv.Itoa(i+2))
+	}
+	return sqliteChunks(flat, len(cols), func(values string, args []any) error {
+		q := "UPDATE " + table + " SET " + strings.Join(sets, ", ") + " FROM (VALUES " + values + ") AS n WHERE " +
+			table + "." + cols[0] + " = n.column1"
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("update %d rows of %s: %w", len(args)/len(cols), table, err)
+		}
+		return nil
+	})
+}
+
+// sqliteChunks calls fn with a VALUES list and its arguments for as many
+// rows at a time as the parameter limit allows.
+func sqliteChunks(flat []any, cols int, fn func(values string, args []any) error) error {
+	per := maxParams / cols
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	for start := 0; start < len(flat); start += per * cols {
+		end := min(start+per*cols, len(flat))
+		n := (end - start) / cols
+		if err := fn(strings.TrimSuffix(strings.Repeat(row+", ", n), ", "), flat[start:end]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// columnArrays turns flat rows into one typed array per column, with the
+// casts PostgreSQL needs to read them.
+func columnArrays(cols []string, flat []any) ([]any, []string, error) {
+	nc := len(cols)
+	n := len(flat) / nc
+	arrays := make([]any, nc)
+	casts := make([]string, nc)
+	for j := range nc {
+		switch flat[j].(type) {
+		case string:
+			a := make([]string, n)
+			for i := range n {
+				a[i] = flat[i*nc+j].(string)
+			}
+			arrays[j], casts[j] = a, "?::text[]"
+		case int:
+			a := make([]int64, n)
+			for i := range n {
+				a[i] = int64(flat[i*nc+j].(int))
+			}
+			arrays[j], casts[j] = a, "?::bigint[]"
+		case int64:
+			a := make([]int64, n)
+			for i := range n {
+				a[i] = flat[i*nc+j].(int64)
+			}
+			arrays[j], casts[j] = a, "?::bigint[]"
+		default:
+			return nil, nil, fmt.Errorf("column %s holds a %T", cols[j], flat[j])
+		}
+	}
+	return arrays, casts, nil
+}

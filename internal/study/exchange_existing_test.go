@@ -1,0 +1,192 @@
+package study_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cohort-clinical/cohort/internal/audit"
+	"github.com/cohort-clinical/cohort/internal/odm"
+	"github.com/cohort-clinical/cohort/internal/store"
+	"github.com/cohort-clinical/cohort/internal/store/storetest"
+	"github.com/cohort-clinical/cohort/internal/study"
+)
+
+const existingHead = `<?xml version="1.0" encoding="UTF-8"?>
+<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:v="urn:example:v" FileType="Snapshot" FileOID="F.1" CreationDateTime="2026-01-01T00:00:00">
+`
+
+const existingStudy = ` <Study OID="EX1">
+  <GlobalVariables><StudyName>Existing</StudyName><StudyDescription>E</StudyDescription><ProtocolName>EX-1</ProtocolName></GlobalVariables>
+  <MetaDataVersion OID="MDV.1" Name="Version 1">
+   <StudyEventDef OID="SE.V1" Name="Visit 1" Repeating="No" Type="Scheduled"><FormRef FormOID="F.VS" Mandatory="Yes"/></StudyEventDef>
+   <FormDef OID="F.VS" Name="Vital signs" Repeating="No"><ItemGroupRef ItemGroupOID="IG.VS" Mandatory="Yes"/></FormDef>
+   <ItemGroupDef OID="IG.VS" Name="Vital signs" Repeating="Yes">
+    <ItemRef ItemOID="I.SYS" Mandatory="Yes"/><ItemRef ItemOID="I.DIA" Mandatory="Yes"/>
+   </ItemGroupDef>
+   <ItemDef OID="I.SYS" Name="SYSNAME" DataType="integer" Length="3"/>
+   <ItemDef OID="I.DIA" Name="Diastolic" DataType="integer" Length="3"/>
+  </MetaDataVersion>
+ </Study>
+`
+
+const existingData = ` <ClinicalData StudyOID="EX1" MetaDataVersionOID="MDV.1">
+  <SubjectData SubjectKey="S1">
+   <StudyEventData StudyEventOID="SE.V1">
+    <FormData FormOID="F.VS">
+     <Signature><UserRef UserOID="U.1"/><LocationRef LocationOID="L.1"/><SignatureRef SignatureOID="SD.1"/><DateTimeStamp>2026-01-02T10:00:00Z</DateTimeStamp></Signature>
+     <ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1">
+      <ItemData ItemOID="I.SYS" Value="120"><AuditRecord><UserRef UserOID="U.1"/><LocationRef LocationOID="L.1"/><DateTimeStamp>2026-01-02T09:00:00Z</DateTimeStamp><ReasonForChange>typo</ReasonForChange></AuditRecord></ItemData>
+      <ItemData ItemOID="I.DIA" Value="80"><Annotation SeqNum="1"><Comment>measured twice</Comment></Annotation><v:Checked by="nurse"/></ItemData>
+     </ItemGroupData>
+    </FormData>
+   </StudyEventData>
+  </SubjectData>
+  <SubjectData SubjectKey="S2">
+   <StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS"><ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1">
+    <ItemData ItemOID="I.SYS" Value="130"/>
+   </ItemGroupData></FormData></StudyEventData>
+  </SubjectData>
+ </ClinicalData>
+`
+
+// TestImportIntoExistingStudy: a design version already stored is left
+// alone when the file's is identical and refused when it differs or is new;
+// clinical data for the study is appended and updated with audit, and the
+// export keeps every container in one piece.
+func TestImportIntoExistingStudy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		first := existingHead + existingStudy + existingData + "</ODM>\n"
+		rep, err := study.Import(ctx, db, alice, strings.NewReader(first), study.ImportOptions{})
+		if err != nil || !rep.Applied {
+			t.Fatalf("first import: %v %v", err, rep.Diagnostics)
+		}
+		design := designJSON(t, db, "EX1")
+
+		// The same version with other content is an error naming it.
+		changed := strings.Replace(existingStudy, `Name="SYSNAME"`, `Name="Systolic"`, 1)
+		rep, err = study.Import(ctx, db, alice, strings.NewReader(existingHead+changed+"</ODM>\n"), study.ImportOptions{ConfirmWarnings: true})
+		if !errors.Is(err, study.ErrImportRefused) || rep.Applied || !hasDiagnostic(rep, odm.Error, "MDV.1") || !hasDiagnostic(rep, odm.Error, "different content") {
+			t.Fatalf("changed design version: %v %v", err, rep.Diagnostics)
+		}
+		// A new version cannot be added: the error says why.
+		newer := strings.Replace(changed, `OID="MDV.1"`, `OID="MDV.2"`, 1)
+		rep, err = study.Import(ctx, db, alice, strings.NewReader(existingHead+newer+"</ODM>\n"), study.ImportOptions{ConfirmWarnings: true})
+		if !errors.Is(err, study.ErrImportRefused) || !hasDiagnostic(rep, odm.Error, "one design version per study") || !hasDiagnostic(rep, odm.Error, "MDV.2") {
+			t.Fatalf("new design version: %v %v", err, rep.Diagnostics)
+		}
+		if got := designJSON(t, db, "EX1"); got != design {
+			t.Fatalf("a refused import changed the design:\n%s", firstDiff(design, got))
+		}
+
+		// Clinical data alone: S1's systolic value changes, S1 gets a
+		// second group and S2 a diastolic value, S3 is new.
+		more := existingHead + ` <ClinicalData StudyOID="EX1" MetaDataVersionOID="MDV.1">
+  <SubjectData SubjectKey="S3"><StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS"><ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1">
+   <ItemData ItemOID="I.SYS" Value="110"/></ItemGroupData></FormData></StudyEventData></SubjectData>
+  <SubjectData SubjectKey="S1"><StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS">
+   <ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1"><ItemData ItemOID="I.SYS" Value="125"><AuditRecord><UserRef UserOID="U.2"/><LocationRef LocationOID="L.1"/><DateTimeStamp>2026-02-01T08:00:00Z</DateTimeStamp><ReasonForChange>re-measured</ReasonForChange></AuditRecord></ItemData></ItemGroupData>
+   <ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="2"><ItemData ItemOID="I.SYS" Value="118"/></ItemGroupData>
+  </FormData></StudyEventData></SubjectData>
+  <SubjectData SubjectKey="S2"><StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS"><ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1">
+   <ItemData ItemOID="I.DIA" Value="85"/></ItemGroupData></FormData></StudyEventData></SubjectData>
+ </ClinicalData>
+</ODM>
+`
+		rep, err = study.Import(ctx, db, alice, strings.NewReader(more), study.ImportOptions{Reason: "sponsor transfer 2"})
+		if err != nil || !rep.Applied {
+			t.Fatalf("clinical data for an existing study: %v %v", err, rep.Diagnostics)
+		}
+		if n, _ := study.ItemDataCount(ctx, db, "EX1"); n != 3+3 {
+			t.Fatalf("%d values after the second file, want 6", n)
+		}
+		entries, _, err := audit.List(ctx, db, audit.Filter{Entity: "item_data"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var updates, creates int
+		for _, e := range entries {
+			switch {
+			case e.Action == audit.Update && e.Field == "value" && e.Old == "120" && e.New == "125" && e.Reason == "sponsor transfer 2":
+				updates++
+			case e.Action == audit.Create && e.Field == "value":
+				creates++
+			}
+		}
+		if updates != 1 || creates != 3 {
+			t.Fatalf("audit trail has %d value changes and %d added values, want 1 and 3: %+v", updates, creates, entries)
+		}
+
+		var out bytes.Buffer
+		if _, err := study.Export(ctx, db, "EX1", &out, study.ExportOptions{What: "both"}); err != nil {
+			t.Fatal(err)
+		}
+		x := out.String()
+		for _, want := range []string{`<SubjectData SubjectKey="S1"`, `<SubjectData SubjectKey="S2"`, `<SubjectData SubjectKey="S3"`} {
+			if strings.Count(x, want) != 1 {
+				t.Fatalf("export has %s %d times, want once:\n%s", want, strings.Count(x, want), x)
+			}
+		}
+		if strings.Index(x, `Value="118"`) > strings.Index(x, `SubjectKey="S2"`) || strings.Index(x, `Value="85"`) > strings.Index(x, `SubjectKey="S3"`) {
+			t.Fatalf("added values are not inside their subjects:\n%s", x)
+		}
+		for _, want := range []string{"re-measured", "measured twice", "<SignatureRef SignatureOID=\"SD.1\"/>", `Value="125"`} {
+			if !strings.Contains(x, want) {
+				t.Fatalf("export lacks %s:\n%s", want, x)
+			}
+		}
+		file := filepath.Join(t.TempDir(), "existing.xml")
+		if err := os.WriteFile(file, out.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		validate(t, file)
+		var kept bytes.Buffer
+		if _, err := study.Export(ctx, db, "EX1", &kept, study.ExportOptions{What: "clinical", KeepExtensions: true}); err != nil || !strings.Contains(kept.String(), `by="nurse"`) {
+			t.Fatalf("the vendor extension of an ItemData is not kept: %v\n%s", err, kept.String())
+		}
+
+		// Once the study is locked, its data cannot change.
+		for _, to := range []study.Status{study.Active, study.Locked} {
+			s, _ := study.Get(ctx, db, "EX1")
+			if err := study.SetStatus(ctx, db, alice, "EX1", s.Version, to, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep, err = study.Import(ctx, db, alice, strings.NewReader(more), study.ImportOptions{})
+		if !errors.Is(err, study.ErrImportRefused) || !hasDiagnostic(rep, odm.Error, "locked") {
+			t.Fatalf("clinical data for a locked study: %v %v", err, rep.Diagnostics)
+		}
+	})
+}
+
+// TestImportDuplicateItemAppliesNothing: an item given twice in one item
+// group occurrence, among enough values to fill several insert batches, is
+// an error of the report and nothing is stored.
+func TestImportDuplicateItemAppliesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var b strings.Builder
+		b.WriteString(existingHead + existingStudy + ` <ClinicalData StudyOID="EX1" MetaDataVersionOID="MDV.1">` + "\n")
+		for s := range 1200 {
+			b.WriteString(`  <SubjectData SubjectKey="S` + strings.Repeat("0", 4) + itoa(s) + `"><StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS"><ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1">`)
+			b.WriteString(`<ItemData ItemOID="I.SYS" Value="120"/>`)
+			if s == 7 {
+				b.WriteString(`<ItemData ItemOID="I.SYS" Value="121"/>`)
+			}
+			b.WriteString("</ItemGroupData></FormData></StudyEventData></SubjectData>\n")
+		}
+		b.WriteString(" </ClinicalData>\n</ODM>\n")
+		rep, err := study.Import(ctx, db, alice, strings.NewReader(b.String()), study.ImportOptions{ConfirmWarnings: true})
+		if !errors.Is(err, study.ErrImportRefused) || rep.Applied || !hasDiagnostic(rep, odm.Error, "same item twice") {
+			t.Fatalf("import of a duplicate item: %v %v", err, rep.Diagnostics)
+		}
+		if list, _ := study.List(ctx, db); len(list) != 0 {
+			t.Fatal("an import with a duplicate item stored its study")
+		}
+	})
+}
