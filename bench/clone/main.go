@@ -43,6 +43,17 @@ import (
 
 var bench = audit.Actor{Name: "benchmark"}
 
+var verbose bool
+
+// progress prints what the obfuscation and the scan report, with the time
+// since start, when -v is given.
+func progress(start time.Time) func(string) {
+	if !verbose {
+		return nil
+	}
+	return func(msg string) { fmt.Printf("    %6.2f s  %s\n", time.Since(start).Seconds(), msg) }
+}
+
 func main() {
 	engines := flag.String("engines", "sqlite,postgres", "engines to measure")
 	count := flag.Int("count", 100_000, "volunteers in the source instance")
@@ -50,6 +61,7 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "cohort-bench-clone"), "where the SQLite databases live")
 	reuse := flag.Bool("reuse", false, "reuse a source loaded by an earlier run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the obfuscation and scan to this file")
+	flag.BoolVar(&verbose, "v", false, "print the obfuscation's and the scan's progress with elapsed times")
 	flag.Parse()
 	log.SetFlags(0)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -298,7 +310,7 @@ func (b *clone) fullCopy(ctx context.Context) (timings, error) {
 	if err != nil {
 		return t, err
 	}
-	orig, err := obfuscation.ReadOriginals(ctx, src, nil)
+	orig, err := obfuscation.ReadOriginals(ctx, src, progress(start))
 	src.Close()
 	if err != nil {
 		return t, err
@@ -311,13 +323,13 @@ func (b *clone) fullCopy(ctx context.Context) (timings, error) {
 	secret := make([]byte, obfuscation.MinSecretBytes)
 	rand.Read(secret)
 	o := time.Now()
-	res, err := orig.Obfuscate(ctx, dst, secret, obfuscation.Origin{Source: "bench/prod/main", By: bench}, nil)
+	res, err := orig.Obfuscate(ctx, dst, secret, obfuscation.Origin{Source: "bench/prod/main", By: bench}, progress(start))
 	if err != nil {
 		return t, err
 	}
 	t.obfuscate = time.Since(o)
 	s := time.Now()
-	f, err := orig.Scan(ctx, dst, nil)
+	f, err := orig.Scan(ctx, dst, progress(start))
 	if err != nil {
 		return t, err
 	}

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"log/slog"
 	"net"
@@ -50,7 +51,16 @@ import (
 var (
 	buildA = console.Build{Version: "26.1", Number: "1"}
 	buildB = console.Build{Version: "26.1", Number: "2"}
+	// buildC adds a schema migration: the last upgrade of each engine goes
+	// to it, to measure an upgrade that migrates (and so, on PostgreSQL,
+	// copies the database during the hold).
+	buildC = console.Build{Version: "26.2", Number: "3"}
 )
+
+var probe = map[string]string{
+	"sqlite":   "-- +goose Up\nCREATE TABLE upgrade_bench (id INTEGER PRIMARY KEY, note TEXT NOT NULL);\n-- +goose Down\nDROP TABLE upgrade_bench;\n",
+	"postgres": "-- +goose Up\nCREATE TABLE upgrade_bench (id BIGINT PRIMARY KEY, note TEXT NOT NULL);\n-- +goose Down\nDROP TABLE upgrade_bench;\n",
+}
 
 func main() {
 	engines := flag.String("engines", "sqlite,postgres", "engines to measure, comma-separated")
@@ -65,21 +75,22 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	binA, binB, err := build(dir)
+	binA, binB, binC, err := build(dir)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%-9s %8s %9s %9s %8s %8s %11s %7s %9s %9s\n", "engine", "upgrades", "held p50", "held max", "failed", "client", "restart p50", "ratio", "req p50", "req p50 up")
+	fmt.Printf("%-9s %8s %9s %9s %10s %8s %8s %11s %7s %9s %10s\n", "engine", "upgrades", "held p50", "held max", "held migr", "failed", "client", "restart p50", "ratio", "req p50", "req p50 up")
 	for _, e := range strings.Split(*engines, ",") {
-		r, err := run(ctx, store.Engine(strings.TrimSpace(e)), filepath.Join(dir, e), binA, binB, *upgrades, *clients)
+		r, err := run(ctx, store.Engine(strings.TrimSpace(e)), filepath.Join(dir, e), catalog{buildA: binA, buildB: binB, buildC: binC}, *upgrades, *clients)
 		if err != nil {
 			log.Fatalf("%s: %v", e, err)
 		}
-		fmt.Printf("%-9s %8d %7d ms %7d ms %8d %8d %8d ms %7.2f %6.1f ms %7.1f ms\n", e, r.upgrades, r.heldP50.Milliseconds(), r.heldMax.Milliseconds(),
+		fmt.Printf("%-9s %8d %6d ms %6d ms %7d ms %8d %8d %8d ms %7.2f %6.1f ms %7.1f ms\n", e, r.upgrades, r.heldP50.Milliseconds(), r.heldMax.Milliseconds(), r.heldMigrating.Milliseconds(),
 			r.failedProxy, r.failedClients, r.restartP50.Milliseconds(), float64(r.heldP50)/float64(max(r.restartP50, time.Millisecond)),
 			ms(r.reqP50Idle), ms(r.reqP50Upgrading))
 	}
-	fmt.Println("\nheld: requests held at the proxy per upgrade (pre-checks and the SQLite snapshot happen before the hold);")
+	fmt.Println("\nheld: requests held at the proxy per upgrade between two builds of one schema (pre-checks and the SQLite snapshot happen before the hold);")
+	fmt.Println("held migr: the final upgrade, to a build with one more migration (the rollback copy is made during the hold);")
 	fmt.Println("failed: failed requests recorded on the upgrade records (proxy) / seen by the clients;")
 	fmt.Println("restart p50: hold + stop + start of the same build, the least a process switch costs; ratio = held p50 / restart p50;")
 	fmt.Println("req p50: request latency of the load without upgrades / across the whole upgrade run.")
@@ -88,23 +99,59 @@ func main() {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // build makes the two builds with -trimpath from this module.
-func build(dir string) (string, string, error) {
+func build(dir string) (string, string, string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
-		return "", "", fmt.Errorf("find the module: %w", err)
+		return "", "", "", fmt.Errorf("find the module: %w", err)
 	}
 	root := filepath.Dir(strings.TrimSpace(string(out)))
+	src := filepath.Join(dir, "src")
+	if err := copyModule(root, src); err != nil {
+		return "", "", "", err
+	}
+	for dialect, sql := range probe {
+		if err := os.WriteFile(filepath.Join(src, "migrations", dialect, "00099_upgrade_bench.sql"), []byte(sql), 0o644); err != nil {
+			return "", "", "", err
+		}
+	}
 	var bins []string
-	for _, b := range []console.Build{buildA, buildB} {
+	for i, b := range []console.Build{buildA, buildB, buildC} {
 		bin := filepath.Join(dir, "cohort-"+b.Number)
 		cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "-ldflags", "-X main.version="+b.Version+" -X main.buildNumber="+b.Number, "./cmd/cohort")
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
+		if i == 2 {
+			cmd.Dir = src
+		}
 		if err := cmd.Run(); err != nil {
-			return "", "", fmt.Errorf("build %s: %w", b, err)
+			return "", "", "", fmt.Errorf("build %s: %w", b, err)
 		}
 		bins = append(bins, bin)
 	}
-	return bins[0], bins[1], nil
+	return bins[0], bins[1], bins[2], nil
+}
+
+// copyModule copies the module's source (no .git, no data, no binaries).
+func copyModule(from, to string) error {
+	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if d.IsDir() {
+			if rel != "." && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "cohort-data") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		if !d.Type().IsRegular() || (rel != "go.mod" && rel != "go.sum" && !strings.HasSuffix(rel, ".go") && !strings.Contains(rel, string(filepath.Separator))) {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
+	})
 }
 
 var showLog bool
@@ -123,10 +170,11 @@ type result struct {
 	heldP50, heldMax            time.Duration
 	failedProxy, failedClients  int
 	restartP50                  time.Duration
+	heldMigrating               time.Duration
 	reqP50Idle, reqP50Upgrading time.Duration
 }
 
-func run(ctx context.Context, e store.Engine, dir, binA, binB string, upgrades, clients int) (result, error) {
+func run(ctx context.Context, e store.Engine, dir string, cat catalog, upgrades, clients int) (result, error) {
 	var res result
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return res, err
@@ -149,7 +197,7 @@ func run(ctx context.Context, e store.Engine, dir, binA, binB string, upgrades, 
 		return res, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c := &console.Console{DB: db, Places: console.Places{DataDir: dir}, Build: buildA, Binary: binA, Catalog: catalog{buildA: binA, buildB: binB},
+	c := &console.Console{DB: db, Places: console.Places{DataDir: dir}, Build: buildA, Binary: cat[buildA], Catalog: cat,
 		Logger: quiet, HeartbeatEvery: time.Second, StaleAfter: 5 * time.Second}
 	if e == store.Postgres {
 		c.Places.Postgres = dsn
@@ -224,7 +272,10 @@ func run(ctx context.Context, e store.Engine, dir, binA, binB string, upgrades, 
 	res.restartP50 = p50(restarts)
 	var held []time.Duration
 	to := buildB
-	for i := range upgrades {
+	for i := range upgrades + 1 {
+		if i == upgrades {
+			to = buildC
+		}
 		op, err := c.RequestUpgrade(ctx, audit.Actor{Name: "benchmark"}, key, to, time.Time{}, fmt.Sprintf("benchmark upgrade %d", i+1))
 		if err != nil {
 			return res, err
@@ -240,8 +291,12 @@ func run(ctx context.Context, e store.Engine, dir, binA, binB string, upgrades, 
 		if u.Outcome != console.Upgraded {
 			return res, fmt.Errorf("upgrade %d ended %s:\n%s", i+1, u.Outcome, done.Log)
 		}
-		held = append(held, time.Duration(u.HeldMS.Int64)*time.Millisecond)
 		res.failedProxy += int(u.FailedRequests.Int64)
+		if to == buildC {
+			res.heldMigrating = time.Duration(u.HeldMS.Int64) * time.Millisecond
+			break
+		}
+		held = append(held, time.Duration(u.HeldMS.Int64)*time.Millisecond)
 		res.upgrades++
 		to = map[console.Build]console.Build{buildA: buildB, buildB: buildA}[to]
 		time.Sleep(500 * time.Millisecond)

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/instance"
 	"github.com/cohort-clinical/cohort/internal/migration"
@@ -31,7 +32,9 @@ const migrateUsage = `cohort migrate — the migration program (legacy clinic da
   runs --org ORG                  the organisation's runs
   report ORG/N [--json] [--all]   a run's report: rows read/migrated/rejected per table, rejected rows, field statistics
   compare ORG/N M                 the figures that differ between runs N and M
-  signoff ORG/N --reason R        sign the run's output off (the latest successful run only)
+  signoff ORG/N --user NAME --reason R
+                                  sign the run's output off (the latest successful run only) with an electronic
+                                  signature: the user's password is read from standard input
 
 SOURCE is a directory of CSV files, a SQLite database file, or an .sql dump (PostgreSQL plain dumps are read
 from their COPY blocks). The specification format is described in docs/migration-spec.md.`
@@ -413,13 +416,17 @@ func runMigrateSignOff(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs.SetOutput(stderr)
 	org := fs.String("org", "", "the organisation, when RUN is a number")
 	reason := fs.String("reason", "", "why the output is signed off (required)")
+	user := fs.String("user", "", "the console user who signs; the password is read from standard input")
 	rf := addRegistryFlags(fs, false)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"name one run: cohort migrate signoff ORG/N --reason …"}
+		return usageError{"name one run: cohort migrate signoff ORG/N --user NAME --reason …"}
+	}
+	if *user == "" {
+		return usageError{"--user: name the console user who signs (an electronic signature: the password is read from standard input)"}
 	}
 	o, n, err := runRef(pos[0], *org)
 	if err != nil {
@@ -430,7 +437,19 @@ func runMigrateSignOff(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	defer c.DB.Close()
-	if err := c.SignOffMigration(ctx, cliActor(), o, n, *reason); err != nil {
+	pw, err := readSignaturePassword(*user, stderr)
+	if err != nil {
+		return err
+	}
+	err = c.SignOffMigrationSigned(ctx, console.Signer{Username: *user, Password: pw}, o, n, *reason)
+	if fe, ok := check.AsFieldErrors(err); ok {
+		var msgs []string
+		for _, m := range fe {
+			msgs = append(msgs, m)
+		}
+		return errors.New(strings.Join(msgs, " "))
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Migration run %d of %s signed off; the milestone \"Migration output signed off\" is recorded.\n", n, o)

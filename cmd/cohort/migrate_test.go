@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,6 +79,8 @@ func TestMigrateIntoADatabaseWithTheBinary(t *testing.T) {
 	}
 }
 
+const consolePassword = "Console pass 1234"
+
 // TestMigrateThroughTheRegistryWithTheBinary queues a run for an
 // organisation with no console running, lists it and refuses its sign-off
 // while it has not run.
@@ -86,6 +89,9 @@ func TestMigrateThroughTheRegistryWithTheBinary(t *testing.T) {
 	ctx := context.Background()
 	c, err := openConsole(ctx, dataDir, "", slog.New(slog.DiscardHandler))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := console.Bootstrap(ctx, c.DB, consolePassword); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := console.CreateOrganisation(ctx, c.DB, audit.Actor{Name: "test"}, "harbourview", "Harbourview CRU"); err != nil {
@@ -104,8 +110,20 @@ func TestMigrateThroughTheRegistryWithTheBinary(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Migration run 1 of harbourview: queued") || !strings.Contains(out, "sha256:") {
 		t.Fatalf("migrate report: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if _, errOut, code = cohortRun(t, "migrate", "signoff", "harbourview/1", "--reason", "ok", "--data-dir", dataDir); code != 1 || !strings.Contains(errOut, "only a successful run") {
-		t.Fatalf("signing off a queued run: exit %d\n%s", code, errOut)
+	sign := func(password string, args ...string) (string, int) {
+		cmd := exec.Command(binary, append([]string{"migrate", "signoff", "--data-dir", dataDir}, args...)...)
+		cmd.Stdin = strings.NewReader(password + "\n")
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := sign(consolePassword, "harbourview/1", "--reason", "ok"); code != 2 || !strings.Contains(out, "--user") {
+		t.Fatalf("signing off without --user: exit %d\n%s", code, out)
+	}
+	if out, code := sign("wrong password", "harbourview/1", "--user", "admin", "--reason", "ok"); code != 1 || !strings.Contains(out, "not correct; nothing was signed") {
+		t.Fatalf("signing off with a wrong password: exit %d\n%s", code, out)
+	}
+	if out, code := sign(consolePassword, "harbourview/1", "--user", "admin", "--reason", "ok"); code != 1 || !strings.Contains(out, "only a successful run") {
+		t.Fatalf("signing off a queued run: exit %d\n%s", code, out)
 	}
 	if _, errOut, code = cohortRun(t, "migrate", "run", "--sample", "--org", "harbourview", "--data-dir", dataDir); code != 1 || !strings.Contains(errOut, "busy") {
 		t.Fatalf("a second run while the first is queued: exit %d\n%s", code, errOut)

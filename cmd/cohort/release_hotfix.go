@@ -85,6 +85,10 @@ func runReleaseHotfix(ctx context.Context, verb string, args []string, stdout, s
 	if op.ID == 0 {
 		return nil
 	}
+	if op.State == console.OpScheduled {
+		fmt.Fprintf(stdout, "The upgrade (operation %d) is scheduled for %s; follow it on the instance's page.\n", op.ID, slot.UTC().Format("2006-01-02 15:04 UTC"))
+		return nil
+	}
 	return follow(ctx, c, rf, []console.Operation{op}, stdout)
 }
 

@@ -119,6 +119,31 @@ func TestReleaseCatalogFromTheCommandLine(t *testing.T) {
 		t.Fatalf("the new pair does not record build 26.2: exit %d\n%s", code, out)
 	}
 
+	// A hotfix of 26.2 is offered to the pair; the customer's answers are
+	// recorded, and nothing is installed without an acceptance the
+	// console takes (this pair is still being made).
+	hotfix := filepath.Join(dir, "cohort-26.2.1")
+	os.WriteFile(hotfix, []byte("#!/bin/sh\nsum=$(sha256sum \"$0\" | cut -d' ' -f1)\n"+
+		"printf '{\"version\": \"26.2.1\", \"build\": \"6\", \"sha256\": \"%s\", \"schema_version\": 3}\\n' \"$sum\"\n"), 0o755)
+	if code, out := cohortCLI(t, dir, "release", "register", hotfix); code != 0 || !strings.Contains(out, "It is a hotfix of release 26.2") {
+		t.Fatalf("register hotfix 26.2.1: exit %d\n%s", code, out)
+	}
+	if code, out := cohortCLI(t, dir, "release", "hotfixes", "acme/sandbox/main"); code != 0 || !strings.Contains(out, "acme/sandbox/main runs 26.2 (build 5); hotfix 26.2.1 (build 6) is offered") {
+		t.Fatalf("hotfixes: exit %d\n%s", code, out)
+	}
+	if code, out := cohortCLI(t, dir, "release", "decline", "acme/sandbox/main", "26.2.1"); code != 2 || !strings.Contains(out, "--reason") {
+		t.Fatalf("decline without a reason: exit %d\n%s", code, out)
+	}
+	if code, out := cohortCLI(t, dir, "release", "decline", "acme/sandbox/main", "26.2.1", "--reason", "not affected"); code != 0 || !strings.Contains(out, "Declined hotfix 26.2.1 (build 6)") {
+		t.Fatalf("decline: exit %d\n%s", code, out)
+	}
+	if code, out := cohortCLI(t, dir, "release", "accept", "acme/sandbox/main", "26.2.1", "--reason", "CR-114", "--wait=false"); code != 1 || !strings.Contains(out, "is busy") {
+		t.Fatalf("accept for an instance still being made: exit %d\n%s", code, out)
+	}
+	if code, out := cohortCLI(t, dir, "release", "hotfixes", "acme/sandbox/main"); code != 0 || !strings.Contains(out, "Declined by cli:") || strings.Contains(out, "Accepted") {
+		t.Fatalf("hotfixes after the answers: exit %d\n%s", code, out)
+	}
+
 	// The stored copy is changed behind the catalog's back.
 	stored, _ := filepath.Glob(filepath.Join(dir, "cohort-data", "releases", "cohort-26.2+5-*"))
 	if len(stored) != 1 {
@@ -127,7 +152,7 @@ func TestReleaseCatalogFromTheCommandLine(t *testing.T) {
 	f, _ := os.OpenFile(stored[0], os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("implant")
 	f.Close()
-	if code, out := cohortCLI(t, dir, "release", "verify"); code != 1 || !strings.Contains(out, "no longer matches what was registered") {
+	if code, out := cohortCLI(t, dir, "release", "verify"); code != 1 || !strings.Contains(out, "no longer matches what was registered") || !strings.Contains(out, "1 of 2 stored binaries failed") {
 		t.Fatalf("verify a changed binary: exit %d\n%s", code, out)
 	}
 }

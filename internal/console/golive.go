@@ -68,6 +68,9 @@ type Checklist struct {
 	Live       *Signature
 	Validation *Signature
 	Destroy    []DestroyOption
+	// Prod is the organisation's live PROD environment, nil until it has
+	// one: the reviewer of step 4 sees what it was made from.
+	Prod *Environment
 }
 
 // GoLiveChecklist returns an organisation's checklist.
@@ -109,6 +112,9 @@ func GoLiveChecklist(ctx context.Context, q store.Querier, org string) (Checklis
 	for _, e := range envs {
 		if !e.Live() {
 			continue
+		}
+		if e.Kind == Prod {
+			cl.Prod = &e
 		}
 		opt := DestroyOption{Env: e, Allowed: true, Rule: "destroyed " + string(e.Rule().Destroy)}
 		if err := CheckDestroy(e.Kind, e.Purpose, e.Code, cl.Facts); err != nil {

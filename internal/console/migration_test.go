@@ -76,6 +76,14 @@ func TestMigrationRunsRebuildTheMigrationInstance(t *testing.T) {
 				t.Fatalf("the Migration instance %s is %s %s", inst.Key(), inst.Kind, inst.State)
 			}
 			dsn := c.Places.DSN(inst)
+			// The Migration instance runs read-only: its pages say so.
+			ispec, err := c.Spec(inst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, body := get(t, "http://"+ispec.Addr+"/login"); !ispec.ReadOnly || !strings.Contains(body, "read-only-banner") {
+				t.Errorf("the Migration instance is not marked read-only (spec %v)", ispec.ReadOnly)
+			}
 			if n := countIn(t, dsn, "SELECT COUNT(*) FROM volunteer"); n != run1.Report.Volunteers {
 				t.Fatalf("%d volunteers in the instance, the report says %d", n, run1.Report.Volunteers)
 			}

@@ -102,6 +102,17 @@ func TestCopyOfProdIsObfuscatedAndScanned(t *testing.T) {
 				if v, err := audit.Verify(ctx, val); err != nil || !v.OK() {
 					t.Errorf("%s: audit verify: %+v, %v", key, v, err)
 				}
+				es, _, err := audit.List(ctx, val, audit.Filter{Entity: obfuscation.Entity, Limit: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var source bool
+				for _, e := range es {
+					source = source || (e.Action == obfuscation.Obfuscated && e.Field == "source" && e.New == "acme/prod/main" && e.Actor == obfuscation.ConsoleActor.Name)
+				}
+				if !source {
+					t.Errorf("%s's audit trail does not record its obfuscation from acme/prod/main: %+v", key, es)
+				}
 			}
 			if after := fingerprintOf(t, c, "acme/prod/main"); after != before {
 				t.Errorf("the clone changed PROD: before %+v, after %+v", before, after)

@@ -46,8 +46,9 @@ func smallSource(t *testing.T) (spec, source string) {
 	return spec, source
 }
 
-// volunteerNames reads an instance's volunteers' family names.
-func volunteerNames(t *testing.T, c *console.Console, key string) map[string]bool {
+// volunteerNames reads an instance's volunteers' distinct family names and
+// how many volunteers it holds.
+func volunteerNames(t *testing.T, c *console.Console, key string) (map[string]bool, int) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, c.Places.DSN(instance(t, c, key)))
@@ -60,13 +61,14 @@ func volunteerNames(t *testing.T, c *console.Console, key string) map[string]boo
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	out, count := map[string]bool{}, 0
 	for rows.Next() {
 		var n string
 		rows.Scan(&n)
 		out[n] = true
+		count++
 	}
-	return out
+	return out, count
 }
 
 func overlap(a, b map[string]bool) int {
@@ -133,14 +135,17 @@ func TestPairsAreMadeFromConfigurationAndTheMigrationOutput(t *testing.T) {
 			if !strings.Contains(env.MadeFrom, "informal") {
 				t.Errorf("the informal VAL does not say so: %q", env.MadeFrom)
 			}
-			original := volunteerNames(t, c, "acme/migration/main")
+			original, volunteers := volunteerNames(t, c, "acme/migration/main")
+			if volunteers < 100 {
+				t.Fatalf("the Migration instance holds %d volunteers", volunteers)
+			}
 			for _, key := range []string{"acme/val/main", "acme/val/test"} {
 				if in := instance(t, c, key); in.State != console.Running {
 					t.Errorf("%s is %s", key, in.State)
 				}
-				names := volunteerNames(t, c, key)
-				if len(names) < len(original)/2 || overlap(names, original) > len(original)/10 {
-					t.Errorf("%s: %d family names, %d of them original (of %d)", key, len(names), overlap(names, original), len(original))
+				names, n := volunteerNames(t, c, key)
+				if n != volunteers || overlap(names, original) != 0 {
+					t.Errorf("%s: %d volunteers (want %d), %d original family names", key, n, volunteers, overlap(names, original))
 				}
 			}
 
@@ -152,7 +157,9 @@ func TestPairsAreMadeFromConfigurationAndTheMigrationOutput(t *testing.T) {
 			}
 			_, _, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, ConfigFrom: "acme/val/main", Run: 2, Reason: "go-live"})
 			refused(t, "PROD from another run", err, "PROD is filled from the migration run the customer signed off (run 1), not run 2.")
-			_, ops, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, ConfigFrom: "acme/val/main", Reason: "go-live"})
+			// (The walk in consoleweb makes PROD from a VAL's configuration;
+			// here it starts from the predefined demo configuration.)
+			_, ops, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, Predefined: console.PredefinedDemo, Reason: "go-live"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,12 +169,97 @@ func TestPairsAreMadeFromConfigurationAndTheMigrationOutput(t *testing.T) {
 					t.Errorf("PROD was obfuscated:\n%s", done.Log)
 				}
 			}
-			if prod := volunteerNames(t, c, "acme/prod/main"); overlap(prod, original) != len(original) {
-				t.Errorf("PROD holds %d of the %d original family names", overlap(prod, original), len(original))
+			if prod, n := volunteerNames(t, c, "acme/prod/main"); n != volunteers || overlap(prod, original) != len(original) {
+				t.Errorf("PROD holds %d volunteers (want %d) and %d of the %d original family names", n, volunteers, overlap(prod, original), len(original))
+			}
+			prodDB, err := store.Open(ctx, c.Places.DSN(instance(t, c, "acme/prod/main")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer prodDB.Close()
+			var sites, users int
+			if err := prodDB.QueryRow(ctx, "SELECT (SELECT COUNT(*) FROM site), (SELECT COUNT(*) FROM app_user)").Scan(&sites, &users); err != nil {
+				t.Fatal(err)
+			}
+			if sites != 3 || users != 1 {
+				t.Errorf("PROD from the demo configuration has %d sites (want the demo's 3) and %d accounts (want only its administrator)", sites, users)
 			}
 			// A second PROD is refused by the limit rule.
-			_, _, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, Predefined: console.PredefinedDemo, Reason: "again"})
+			_, _, err = c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.Prod, Predefined: console.PredefinedNone, Reason: "again"})
 			refused(t, "a second PROD", err, "An organisation has one PROD environment; it is upgraded in place.")
 		})
+	}
+}
+
+// drain carries out queued operations one by one until none is left.
+func drain(t *testing.T, c *console.Console) {
+	t.Helper()
+	for {
+		ran, err := c.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ran {
+			return
+		}
+	}
+}
+
+// TestAFailedVALIsNotReleasedAndARetryMakesItOnce drives the queue by hand
+// (RunOnce), so the console's set-up can change between operations as it
+// would across a restart: a VAL requested while the obfuscation step was
+// installed, carried out by a console without it, fails, is left failed and
+// stopped with the reason in its log; retried on a console with the step,
+// it is made once, exactly as asked.
+func TestAFailedVALIsNotReleasedAndARetryMakesItOnce(t *testing.T) {
+	ctx := context.Background()
+	c := consoletest.New(t, store.SQLite, binary)
+	obfuscate := func(ctx context.Context, source, target console.Spec, note func(string)) error {
+		return obfuscation.Release(ctx, source.DSN, target.DSN, obfuscation.Origin{Source: source.Key, By: obfuscation.ConsoleActor}, note)
+	}
+	c.Obfuscate = obfuscate
+	mustOrg(t, c, "acme")
+	mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Sandbox})
+	spec, source := smallSource(t)
+	if _, err := c.StartMigration(ctx, alice, console.MigrationRequest{Org: "acme", SpecPath: spec, SourcePath: source, Reason: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c)
+	_, volunteers := volunteerNames(t, c, "acme/migration/main")
+	_, ops, err := c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.VAL, ConfigFrom: "acme/sandbox/main", Reason: "validation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Obfuscate = nil
+	drain(t, c)
+	for _, op := range ops {
+		done, err := console.GetOperation(ctx, c.DB, op.ID)
+		if err != nil || done.State != console.OpFailed || !strings.Contains(done.Log, "no obfuscation step installed; the VAL is not released") {
+			t.Fatalf("%s without the obfuscation step: %s %v\n%s", op.Instance, done.State, err, done.Log)
+		}
+		in := instance(t, c, op.Instance)
+		if in.State != console.Failed || c.Runtime.Status(in.Key()).Process != console.Down || !strings.Contains(in.Failure, "not released") {
+			t.Errorf("%s after the failure: %s, process %s", in.Key(), in.State, c.Runtime.Status(in.Key()).Process)
+		}
+	}
+	c.Obfuscate = obfuscate
+	for _, op := range ops {
+		retry, err := c.Retry(ctx, alice, op.Instance, "", "")
+		if err != nil {
+			t.Fatalf("retry %s: %v", op.Instance, err)
+		}
+		if retry.Kind != console.OpMakeVAL || retry.Source != "acme/sandbox/main" {
+			t.Errorf("the retry of %s: %+v", op.Instance, retry)
+		}
+	}
+	drain(t, c)
+	for _, op := range ops {
+		in := instance(t, c, op.Instance)
+		if in.State != console.Running {
+			t.Errorf("%s after the retry: %s\n%s", in.Key(), in.State, in.Failure)
+		}
+		if _, n := volunteerNames(t, c, op.Instance); n != volunteers {
+			t.Errorf("%s after the retry holds %d volunteers, want %d", in.Key(), n, volunteers)
+		}
 	}
 }

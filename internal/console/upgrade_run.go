@@ -52,16 +52,28 @@ func (c *Console) upgrade(ctx context.Context, op Operation, inst Instance) erro
 		}
 	}
 	note := c.note(ctx, op)
-	if u.Outcome == UpgradeRunning && u.Backup != "" && inst.Build == u.From {
-		// An earlier run was cut short by a console that stopped: the
-		// instance may hold a half-migrated database. Its backup is the
-		// truth; put it back before starting over.
-		note("An earlier run of this upgrade was cut short; restoring its backup " + u.Backup + " before starting over.")
+	if u.Outcome == UpgradeRunning {
+		// An earlier run was cut short by a console that stopped. Whatever
+		// it left is put right before starting over.
+		if inst.Build == u.To {
+			note("An earlier run of this upgrade had already recorded " + u.To.String() + "; making sure it serves.")
+			if err := c.startChecked(ctx, inst, u.To, -1); err != nil {
+				return fmt.Errorf("start %s on %s after the interrupted upgrade: %w", inst.Key(), u.To, err)
+			}
+			c.setUpgrade(ctx, u.ID, "outcome = ?, finished_at = ?", string(Upgraded), time.Now().UTC())
+			return nil
+		}
 		if spec, err := c.SpecOn(ctx, inst, u.To); err == nil {
 			c.Runtime.Stop(ctx, spec)
 		}
-		if err := c.restoreBackup(ctx, inst, u.Backup); err != nil {
-			return fmt.Errorf("restore the backup of the interrupted upgrade: %w", err)
+		if u.Backup != "" {
+			// The instance may hold a half-migrated database: its backup is the truth.
+			note("An earlier run of this upgrade was cut short; restoring its backup " + u.Backup + " before starting over.")
+			if err := c.restoreBackup(ctx, inst, u.Backup); err != nil {
+				return fmt.Errorf("restore the backup of the interrupted upgrade: %w", err)
+			}
+		} else {
+			note("An earlier run of this upgrade was cut short before its backup; the database was not changed.")
 		}
 		if err := c.startChecked(ctx, inst, inst.Build, -1); err != nil {
 			return fmt.Errorf("restart %s on %s after the interrupted upgrade: %w", inst.Key(), inst.Build, err)
@@ -233,13 +245,21 @@ func (c *Console) runUpgrade(ctx context.Context, op Operation, inst Instance, u
 	}
 	note(fmt.Sprintf("Stopped in %d ms.", time.Since(step).Milliseconds()))
 	step = time.Now()
-	c.progress(ctx, op, "backup", 55, "Copying the stopped database: the point a rollback returns to.")
-	if run.backup, err = c.takeBackup(ctx, inst, op.ID); err != nil {
-		run.backup = ""
-		return fail("The backup", err)
+	if run.fromSchema == run.toSchema && inst.Engine == store.Postgres {
+		// No migration will run: starting the new build changes nothing
+		// in the database before requests are let through, so the database
+		// as it is now is the rollback point, and the copy — the longest
+		// step of a PostgreSQL upgrade — is not needed.
+		note("The schema stays at the same version; the database is its own rollback point, so no copy is made during the hold.")
+	} else {
+		c.progress(ctx, op, "backup", 55, "Copying the stopped database: the point a rollback returns to.")
+		if run.backup, err = c.takeBackup(ctx, inst, op.ID); err != nil {
+			run.backup = ""
+			return fail("The backup", err)
+		}
+		c.setUpgrade(ctx, u.ID, "backup = ?", run.backup)
+		note(fmt.Sprintf("Backup %s made in %d ms.", run.backup, time.Since(step).Milliseconds()))
 	}
-	c.setUpgrade(ctx, u.ID, "backup = ?", run.backup)
-	note(fmt.Sprintf("Backup %s made in %d ms.", run.backup, time.Since(step).Milliseconds()))
 	step = time.Now()
 	c.progress(ctx, op, "start", 65, "Starting "+u.To.String()+"; it migrates the schema.")
 	started = true

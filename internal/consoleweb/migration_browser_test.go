@@ -2,6 +2,8 @@ package consoleweb_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,7 +24,13 @@ func TestBrowserMigrationRunReportAndSignOff(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
-	c, ts, _ := demoConsole(t, store.SQLite)
+	for _, e := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(e), func(t *testing.T) { migrationWalk(t, e) })
+	}
+}
+
+func migrationWalk(t *testing.T, e store.Engine) {
+	c, ts, _ := demoConsole(t, e)
 	b := browsertest.New(t)
 	id := func(s string) chromedp.ID { return chromedp.ID(s) }
 	b.Do(t, "log in to the console", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(id("username")),
@@ -33,6 +41,17 @@ func TestBrowserMigrationRunReportAndSignOff(t *testing.T) {
 		chromedp.Click(id("migration-link")), chromedp.WaitVisible(id("start-form")))
 	if text := browsertest.Get(t, b, "no runs", chromedp.Text(id("runs"))); !strings.Contains(text, "No runs yet") {
 		t.Fatalf("runs table before the first run: %q", text)
+	}
+	broken := filepath.Join(t.TempDir(), "spec.json")
+	os.WriteFile(broken, []byte("{\n  \"name\": \"x\",\n  \"studies\": {\"table\": \"S\", \"fields\": [{\"field\": \"code\", \"column\": \"C\", \"transforms\": [\"uper\"]}]}\n}\n"), 0o644)
+	b.Do(t, "a specification with a mistake is refused with its line",
+		chromedp.Click(id("kind-path")),
+		chromedp.SendKeys(id("f-spec"), broken),
+		chromedp.SendKeys(id("f-source"), t.TempDir()),
+		chromedp.Click(id("start-run-button")),
+		chromedp.WaitVisible(id("spec-error")))
+	if msg := browsertest.Get(t, b, "spec error", chromedp.Text(id("spec-error"))); !strings.Contains(msg, `line 3 (studies.fields[0].transforms[0]): "uper" is not a transform`) {
+		t.Errorf("the specification's problem is shown as %q", msg)
 	}
 	b.Do(t, "start a run with the shipped sample",
 		chromedp.Click(id("kind-sample")),

@@ -288,3 +288,51 @@ func waitUntil(t *testing.T, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestTheProxyCountsFailedRequestsPerInstance checks what an upgrade
+// records as failed requests: the instance's 5xx answers and the proxy's
+// own errors count, for that instance and time window only; good answers,
+// 4xx and other instances do not.
+func TestTheProxyCountsFailedRequestsPerInstance(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/boom":
+			http.Error(w, "boom", http.StatusInternalServerError)
+		case "/missing":
+			http.NotFound(w, r)
+		default:
+			io.WriteString(w, "ok")
+		}
+	}))
+	c := consoletest.New(t, store.SQLite, "")
+	c.Runtime = upRuntime{addr: strings.TrimPrefix(backend.URL, "http://")}
+	proxy := consoleweb.NewProxy(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(proxy)
+	defer ts.Close()
+	get := func(path string) int {
+		r, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	from := time.Now()
+	for _, p := range []string{"/i/acme/val/main/", "/i/acme/val/main/missing", "/i/acme/val/main/boom", "/i/acme/val/main/boom", "/i/acme/val/test/boom"} {
+		get(p)
+	}
+	backend.Close() // the instance stops answering: the proxy's 502 counts too
+	if code := get("/i/acme/val/main/"); code != http.StatusBadGateway {
+		t.Fatalf("a dead backend: %d", code)
+	}
+	to := time.Now()
+	if n := proxy.Failures("acme/val/main", from, to); n != 3 {
+		t.Errorf("failures of acme/val/main: %d, want 3 (two 500s and one 502)", n)
+	}
+	if n := proxy.Failures("acme/val/test", from, to); n != 1 {
+		t.Errorf("failures of acme/val/test: %d, want 1", n)
+	}
+	if n := proxy.Failures("acme/val/main", to.Add(time.Millisecond), time.Now().Add(time.Second)); n != 0 {
+		t.Errorf("failures after the window: %d, want 0", n)
+	}
+}

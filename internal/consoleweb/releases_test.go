@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -104,5 +105,39 @@ func TestRegisterABuildByUpload(t *testing.T) {
 	if body := f.do("GET", "/metrics", nil, nil).Body.String(); !strings.Contains(body, `cohort_build_info{component="console",version="test",build="42"`) ||
 		!strings.Contains(body, "cohort_release_builds 3") {
 		t.Fatalf("/metrics:\n%s", body)
+	}
+}
+
+func TestHotfixAnswersFromThePages(t *testing.T) {
+	f := releaseFixture(t, store.SQLite)
+	admin, csrf := f.session(t, f.userIDs["console-admin"])
+	const base = "/o/demo-cru/demo/main/hotfixes"
+	if body := f.do("GET", base, admin, nil).Body.String(); !strings.Contains(body, "Hotfix of 26.1, registered") || !strings.Contains(body, "Accept and request the upgrade") {
+		t.Fatalf("the offer with its forms:\n%s", body)
+	}
+	observer, _ := f.session(t, f.userIDs["console-observer"])
+	if body := f.do("GET", base, observer, nil).Body.String(); !strings.Contains(body, "Hotfix of 26.1, registered") || strings.Contains(body, "Accept and request the upgrade") {
+		t.Fatalf("an observer sees the offer but no forms:\n%s", body)
+	}
+	rec := f.do("POST", base+"/decline", admin, url.Values{"csrf": {csrf}, "build": {"26.1.1+8"}})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "Say why the hotfix is declined") {
+		t.Fatalf("a decline without a reason: %d\n%s", rec.Code, rec.Body.String())
+	}
+	// The Demo instance is still being made: the console refuses the
+	// upgrade, and the page says so; nothing is recorded.
+	rec = f.do("POST", base+"/accept", admin, url.Values{"csrf": {csrf}, "build": {"26.1.1+8"}, "reason": {"CR-114"}})
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "is busy") {
+		t.Fatalf("accepting for a busy instance: %d\n%s", rec.Code, rec.Body.String())
+	}
+	rec = f.do("POST", base+"/accept", admin, url.Values{"csrf": {csrf}, "build": {"26.1+7"}, "reason": {"CR-114"}})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "is a release, not a hotfix") {
+		t.Fatalf("accepting a release as a hotfix: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if d, err := release.Decisions(context.Background(), f.c.DB, "demo-cru/demo/main"); err != nil || len(d) != 0 {
+		t.Fatalf("refused answers were recorded: %+v %v", d, err)
+	}
+	rec = f.do("POST", base+"/decline", admin, url.Values{"csrf": {csrf}, "build": {"26.1.1+8"}, "reason": {"not affected"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != base+"?notice=declined" {
+		t.Fatalf("decline: %d %s\n%s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
 	}
 }

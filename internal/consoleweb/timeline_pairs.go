@@ -20,6 +20,10 @@ type pairPage struct {
 	Sources   []console.Instance
 	SignedOff bool
 	StudyRule string
+	// Runs are the organisation's successful migration runs, newest
+	// first; SignedOffRun is the signed-off one's number (0: none yet).
+	Runs         []console.MigrationRun
+	SignedOffRun int
 }
 
 func (s *Server) pairData(r *http.Request, kind string) (pairPage, error) {
@@ -38,6 +42,18 @@ func (s *Server) pairData(r *http.Request, kind string) (pairPage, error) {
 		return d, err
 	}
 	d.SignedOff = facts.Has(console.MigrationSignedOff)
+	runs, err := console.MigrationRuns(r.Context(), s.Console.DB, org)
+	if err != nil {
+		return d, err
+	}
+	for _, run := range runs {
+		if run.State == console.RunDone {
+			d.Runs = append(d.Runs, run)
+		}
+		if run.SignedOff() && d.SignedOffRun == 0 {
+			d.SignedOffRun = run.Number
+		}
+	}
 	envs, err := console.Environments(r.Context(), s.Console.DB, org)
 	if err != nil {
 		return d, err

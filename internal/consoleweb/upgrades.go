@@ -30,6 +30,7 @@ type buildChoice struct {
 // upgradesPage is the data of an instance's upgrade page.
 type upgradesPage struct {
 	Key     string
+	Org     string
 	Running console.Build
 	State   console.State
 	Kind    console.Kind
@@ -76,7 +77,7 @@ func (s *Server) upgradesData(r *http.Request) (upgradesPage, error) {
 	if err != nil {
 		return upgradesPage{}, err
 	}
-	d := upgradesPage{Key: inst.Key(), Running: inst.Build, State: inst.State, Kind: inst.Kind, Zones: slotZones}
+	d := upgradesPage{Key: inst.Key(), Org: inst.Org, Running: inst.Build, State: inst.State, Kind: inst.Kind, Zones: slotZones}
 	d.Builds = s.buildChoices(r, inst.Build)
 	if d.History, err = console.UpgradesOf(r.Context(), s.Console.DB, inst.Key()); err != nil {
 		return d, err

@@ -182,6 +182,9 @@ func walkToALivePROD(t *testing.T, e store.Engine) {
 
 	// 6. The go-live checklist, signed step by step.
 	b.Do(t, "open the go-live checklist", chromedp.Click(id("golive-link")), chromedp.WaitVisible(id("checklist")))
+	if made := text("PROD made from", "#prod-made-from"); !strings.Contains(made, "configuration of demo-cru/val/main + migration run 2, not obfuscated") {
+		t.Errorf("the checklist says PROD was made from: %q", made)
+	}
 	b.Do(t, "sign with a wrong password",
 		chromedp.SendKeys(id("step-username"), "admin"), chromedp.SendKeys(id("step-password"), "not the password"),
 		chromedp.Click(`//form[@id="form-step"]//button`), chromedp.WaitVisible(id("problem")))

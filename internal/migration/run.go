@@ -555,6 +555,13 @@ func (r *run) readVolunteers(ctx context.Context, tx *store.Tx) error {
 	vm := r.spec.Volunteers
 	t := newTableReport(&vm.Mapping, "volunteer")
 	r.byKey, r.rejected, r.blocks = map[string]int{}, map[string]int{}, map[volunteer.Date][]int{}
+	// Volunteers already in the target are looked up row by row; an empty
+	// target (the usual case: every run rebuilds it) needs only the
+	// comparison with the rows read before, which is in memory.
+	var stored int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM volunteer LIMIT 1) v").Scan(&stored); err != nil {
+		return fmt.Errorf("look at the target's volunteers: %w", err)
+	}
 	onInvalid := map[string]string{}
 	for _, f := range vm.Fields {
 		onInvalid[f.Field] = f.OnInvalid
@@ -667,9 +674,12 @@ func (r *run) readVolunteers(ctx context.Context, tx *store.Tx) error {
 					Message: fmt.Sprintf("Possible duplicate of row %d (key %s): %s.", first.row, first.key, why)}
 			}
 		}
-		cands, err := registry.FindDuplicates(ctx, tx, v, 0)
-		if err != nil {
-			return &Rejection{Reason: "invalid", Message: err.Error()}
+		var cands []registry.Candidate
+		if stored > 0 {
+			var err error
+			if cands, err = registry.FindDuplicates(ctx, tx, v, 0); err != nil {
+				return &Rejection{Reason: "invalid", Message: err.Error()}
+			}
 		}
 		if len(cands) > 0 {
 			r.rep.Duplicates++
@@ -859,19 +869,38 @@ func (r *run) store(ctx context.Context, tx *store.Tx) error {
 		if err := registry.StoreMigrated(ctx, tx, Actor, vs, r.reason); err != nil {
 			return fmt.Errorf("store volunteers of rows %d to %d: %w", part[0].row, part[len(part)-1].row, err)
 		}
+		var args []any
+		flush := func() error {
+			if len(args) == 0 {
+				return nil
+			}
+			n := len(args) / 7
+			_, err := tx.Exec(ctx, "INSERT INTO study_participation (study, volunteer_id, subject_number, start_date, end_date, outcome, source) VALUES "+
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", "), args...)
+			args = args[:0]
+			if err != nil {
+				return fmt.Errorf("store %d participations: %w", n, err)
+			}
+			return nil
+		}
 		for i, lv := range part {
 			lv.v.ID, lv.v.Number = vs[i].ID, vs[i].Number
 			for _, s := range lv.subjects {
-				if _, err := tx.Exec(ctx, `INSERT INTO study_participation (study, volunteer_id, subject_number, start_date, end_date, outcome, source)
-					VALUES (?, ?, ?, ?, ?, ?, ?)`, s.study, vs[i].ID, s.number, s.start.ISO(), s.end.ISO(), s.outcome,
-					fmt.Sprintf("%s row %d", r.spec.Participation.Table, s.row)); err != nil {
-					return fmt.Errorf("store the participation of %s in %s: %w", vs[i].Number, s.study, err)
-				}
+				args = append(args, s.study, vs[i].ID, s.number, s.start.ISO(), s.end.ISO(), s.outcome,
+					fmt.Sprintf("%s row %d", r.spec.Participation.Table, s.row))
 				if perStudy[s.study] == 0 {
 					studyOrder = append(studyOrder, s.study)
 				}
 				perStudy[s.study]++
+				if len(args) >= 7*500 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
 			}
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 		r.rep.Volunteers += len(part)
 		r.progress("store", r.spec.Volunteers.Table, start+len(part), len(keep))

@@ -49,7 +49,13 @@
 // Not in scope: what is not declared PHI is copied as is (volunteer numbers,
 // which are pseudonyms already; sex, gender, ethnicity, race, region,
 // country; study participation, consents and coded history without notes);
-// staff accounts stay so people can sign in to the copy.
+// staff accounts stay so people can sign in to the copy (their sessions
+// end). Upload stashes (an import being checked) live in the instance
+// process's memory, never in the database, so a copy has none. Clinical
+// data of studies (ODM ItemData, subject numbers) is not declared PHI and is
+// copied as is; should a study store names or initials there, the scan
+// finds full names and fails the copy, but initials alone are too short to
+// find.
 //
 // Scan is the independent check: it reads every original value from the
 // source and searches every text column of every table of the copy, found

@@ -30,6 +30,8 @@ type source struct {
 	// Known volunteers: anna (full PHI, renamed with a reason naming her
 	// old name), and twins — two registrations of one person (a duplicate).
 	anna, twin1, twin2 string
+	// erased had their personal data removed.
+	erased string
 }
 
 // newSource makes an instance with two sites, Configure lists with a PHI
@@ -109,6 +111,16 @@ func newSource(t *testing.T, e store.Engine) *source {
 		t.Fatal(err)
 	}
 	s.twin1, s.twin2 = r1.Number, r2.Number
+	gone, err := registry.Create(ctx, db, s.alice, volunteer.Volunteer{GivenName: "Cornelis", FamilyName: "Achterberg",
+		BirthDate: volunteer.NewDate(1970, time.July, 1), SexAtBirth: volunteer.SexMale, PreferredSite: "AMS", Address: volunteer.Address{Country: "NL"}},
+		registry.CreateOptions{DuplicateReason: "test data"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registry.RemovePersonalData(ctx, db, s.alice, gone.Number, gone.Version, "Obfuscation test 1", "erasure request 2026-11"); err != nil {
+		t.Fatal(err)
+	}
+	s.erased = gone.Number
 	return s
 }
 

@@ -56,6 +56,10 @@ type needles struct {
 	phones map[string]string
 	postal map[string]struct{}
 	seed   maphash.Seed
+	// wholeBits is a one-bit-per-hash filter of the whole values: most
+	// cells of a copy miss it, and a 1 MiB bit set answers that from the
+	// cache where the map would not.
+	wholeBits []uint64
 	// phiQuestions are the custom questions whose answers are PHI; the
 	// answers to the others are not looked for.
 	phiQuestions map[string]bool
@@ -65,7 +69,7 @@ type needles struct {
 
 func newNeedles() *needles {
 	return &needles{tokens: map[string]struct{}{}, pairs: map[uint64]string{}, whole: map[string]string{},
-		phones: map[string]string{}, postal: map[string]struct{}{}, seed: maphash.MakeSeed()}
+		phones: map[string]string{}, postal: map[string]struct{}{}, seed: maphash.MakeSeed(), wholeBits: make([]uint64, wholeFilterBits/64)}
 }
 
 func (n *needles) isNameToken(t string) bool {
@@ -138,8 +142,19 @@ func (n *needles) addWhole(field, s string, min int) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if utf8.RuneCountInString(s) >= min {
 		n.whole[s] = field
+		h := maphash.String(n.seed, s) & (wholeFilterBits - 1)
+		n.wholeBits[h/64] |= 1 << (h % 64)
 		n.Values++
 	}
+}
+
+const wholeFilterBits = 1 << 23
+
+// mayBeWhole reports whether lowered may be a whole value: false is
+// certain, true needs the map.
+func (n *needles) mayBeWhole(lowered []byte) bool {
+	h := maphash.Bytes(n.seed, lowered) & (wholeFilterBits - 1)
+	return n.wholeBits[h/64]&(1<<(h%64)) != 0
 }
 
 func (n *needles) addPhone(field, s string) {
@@ -369,7 +384,7 @@ func (n *needles) addTrailValue(field, value string, current names) {
 // s: at least minPhoneDigits digits, possibly split by spaces, dashes and
 // brackets, not touching a letter (so hashes and codes are not phones), a
 // "+" starting a new number. The key is the last phoneKeyDigits digits.
-func eachPhoneKey(s string, fn func(string)) {
+func eachPhoneKey[T string | []byte](s T, fn func(string)) {
 	var digits [64]byte
 	i := 0
 	for i < len(s) {

@@ -79,6 +79,19 @@ func obfuscate(ctx context.Context, db *store.DB, secret []byte, origin Origin, 
 		progress = func(string) {}
 	}
 	start := time.Now()
+	if db.Engine == store.SQLite {
+		// The rewrite touches most pages of the volunteer tables in one
+		// transaction; a 256 MiB page cache on the single writer connection
+		// keeps them in memory instead of spilling them to the log midway.
+		var before int
+		if err := db.Raw().QueryRowContext(ctx, "PRAGMA cache_size").Scan(&before); err != nil {
+			return res, fmt.Errorf("obfuscate: %w", err)
+		}
+		if _, err := db.Exec(ctx, "PRAGMA cache_size = -262144"); err != nil {
+			return res, fmt.Errorf("obfuscate: %w", err)
+		}
+		defer db.Exec(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.Itoa(before))
+	}
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		vs, err := readVolunteers(ctx, tx)
 		if err != nil {
@@ -113,15 +126,36 @@ func obfuscate(ctx context.Context, db *store.DB, secret []byte, origin Origin, 
 		for i := range vs {
 			sexOf[vs[i].number] = volunteer.Sex(vs[i].sex)
 		}
-		for from := 0; from < len(vs); from += batchSize {
+		// The pseudonyms of the next batch are computed while the database
+		// writes this one: two cores, two halves of the work.
+		stop := make(chan struct{})
+		defer close(stop)
+		ready := make(chan []volRow, 1)
+		go func() {
+			defer close(ready)
+			for from := 0; from < len(vs); from += batchSize {
+				batch := vs[from:min(from+batchSize, len(vs))]
+				out := make([]volRow, len(batch))
+				for i := range batch {
+					out[i] = p.volunteerRow(batch[i])
+				}
+				select {
+				case ready <- out:
+				case <-stop:
+					return
+				}
+			}
+		}()
+		done := 0
+		for rows := range ready {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			batch := vs[from:min(from+batchSize, len(vs))]
-			if tokens, err = rewriteVolunteers(ctx, tx, p, batch, counts, tokens); err != nil {
+			if tokens, err = rewriteVolunteers(ctx, tx, rows, counts, tokens); err != nil {
 				return err
 			}
-			progress(fmt.Sprintf("Obfuscated %d of %d volunteers.", from+len(batch), len(vs)))
+			done += len(rows)
+			progress(fmt.Sprintf("Obfuscated %d of %d volunteers.", done, len(vs)))
 		}
 		if err := insertTokens(ctx, tx, tokens, counts); err != nil {
 			return err
@@ -199,13 +233,25 @@ func questionsWithPHI(ctx context.Context, tx store.Querier) (map[string]bool, e
 // as privacy removal stores it). Sessions of the source's users end: a
 // copy starts with nobody signed in.
 func clearDerived(ctx context.Context, tx *store.Tx) error {
+	empty := "DELETE FROM " // SQLite empties a table without WHERE at once
+	if tx.Engine == store.Postgres {
+		empty = "TRUNCATE "
+		// The copy is not released before this transaction commits, so a
+		// crash loses nothing that the retry would not redo; the index
+		// builds at the end get memory to sort in.
+		for _, set := range []string{"SET LOCAL synchronous_commit = off", "SET LOCAL maintenance_work_mem = '256MB'"} {
+			if _, err := tx.Exec(ctx, set); err != nil {
+				return fmt.Errorf("%s: %w", set, err)
+			}
+		}
+	}
 	for _, s := range []struct {
 		sql  string
 		args []any
 	}{
-		{"DELETE FROM volunteer_name_token", nil},
-		{"DELETE FROM volunteer_token_count", nil},
-		{"DELETE FROM volunteer_phone", nil},
+		{empty + "volunteer_name_token", nil},
+		{empty + "volunteer_token_count", nil},
+		{empty + "volunteer_phone", nil},
 		{"UPDATE volunteer_coded_entry SET note = '' WHERE note <> ''", nil},
 		{"DELETE FROM volunteer_answer WHERE phi = ?", []any{true}},
 		{"DELETE FROM user_session", nil},
@@ -247,16 +293,15 @@ type tokenRow struct {
 	all                string
 }
 
-// rewriteVolunteers writes the pseudonyms of a batch of volunteers and
+// rewriteVolunteers writes a batch of volunteers with their pseudonyms and
 // their phones, and adds their name tokens to tokens and counts (written
 // at the end, in token order).
-func rewriteVolunteers(ctx context.Context, tx *store.Tx, p *pseudonymizer, batch []volRow, counts map[string]int, tokens []tokenRow) ([]tokenRow, error) {
+func rewriteVolunteers(ctx context.Context, tx *store.Tx, batch []volRow, counts map[string]int, tokens []tokenRow) ([]tokenRow, error) {
 	cols := []string{"id", "given_name", "family_name", "other_names", "name_tokens", "family_key", "birth_date",
 		"email", "address_line1", "address_line2", "postal_code", "city", "notes"}
 	upd := make([]any, 0, len(batch)*len(cols))
 	var phones []any
-	for _, orig := range batch {
-		v := p.volunteerRow(orig)
+	for _, v := range batch {
 		nt, fk, toks := registry.SearchColumns(volunteer.Volunteer{GivenName: v.given, FamilyName: v.family, OtherNames: v.other})
 		upd = append(upd, v.id, v.given, v.family, v.other, nt, fk, v.birth, v.email, v.line1, v.line2, v.postal, v.city, v.notes)
 		for _, t := range toks {
@@ -385,6 +430,11 @@ func (s *scrubber) value(number, field, value string) string {
 	}
 	f, ok := registry.TrailPHIField(field)
 	if !ok {
+		return value
+	}
+	if strings.Contains(value, "***") && f.Kind != volunteer.PHIFreeText {
+		// Masked already (privacy removal writes the old values so): an
+		// initial says nothing, and a pseudonym here would invent a name.
 		return value
 	}
 	p, sex := s.p, s.sexOf[number]

@@ -41,8 +41,8 @@ func TestObfuscatedCopy(t *testing.T) {
 		src := newSource(t, e)
 		cp := src.copyOf(t)
 		res := obfuscate(t, cp, secret(1))
-		if res.Volunteers != 303 || res.AuditRewritten == 0 {
-			t.Fatalf("result %+v: want 303 volunteers and rewritten audit entries", res)
+		if res.Volunteers != 304 || res.AuditRewritten == 0 {
+			t.Fatalf("result %+v: want 304 volunteers and rewritten audit entries", res)
 		}
 
 		f, err := obfuscation.Scan(ctx, src.db, cp, nil)
@@ -160,6 +160,19 @@ func TestObfuscatedCopy(t *testing.T) {
 					}
 				}
 			}
+		}
+		// Privacy removal's masked old values stay masked: no name is
+		// invented for an erased volunteer.
+		erased, _, err := audit.List(ctx, cp, audit.Filter{Entity: registry.Entity, EntityID: src.erased, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var masked bool
+		for _, e := range erased {
+			masked = masked || (e.Action == registry.PrivacyRemove && e.Field == volunteer.FieldGivenName && e.Old == "C***" && e.New == "")
+		}
+		if !masked {
+			t.Errorf("the privacy removal entry of %s lost its masked old value: %+v", src.erased, erased)
 		}
 		if _, err := cp.Raw().ExecContext(ctx, "UPDATE audit_entry SET reason = 'x' WHERE seq = 1"); err == nil {
 			t.Error("the copy's audit trail accepts an UPDATE after obfuscation; the append-only rule was not restored")

@@ -401,7 +401,7 @@ func (m *matcher) cell(c []byte, col int) (field string, found bool) {
 	// Phones.
 	var phoneField string
 	if digits >= minPhoneDigits {
-		eachPhoneKey(string(c), func(k string) {
+		eachPhoneKey(c, func(k string) {
 			if f, ok := m.n.phones[k]; ok && phoneField == "" {
 				phoneField = f
 			}
@@ -465,7 +465,11 @@ func (m *matcher) whole(c []byte, ascii bool) (string, bool) {
 		return "", false
 	}
 	if !ascii {
-		f, ok := m.n.whole[strings.ToLower(string(s))]
+		low := strings.ToLower(string(s))
+		if !m.n.mayBeWhole([]byte(low)) {
+			return "", false
+		}
+		f, ok := m.n.whole[low]
 		return f, ok
 	}
 	m.lower = m.lower[:0]
@@ -474,6 +478,9 @@ func (m *matcher) whole(c []byte, ascii bool) (string, bool) {
 			b += 'a' - 'A'
 		}
 		m.lower = append(m.lower, b)
+	}
+	if !m.n.mayBeWhole(m.lower) {
+		return "", false
 	}
 	f, ok := m.n.whole[string(m.lower)]
 	return f, ok

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -72,6 +73,9 @@ type Catalog struct {
 	// (*console.Console).RequestUpgrade; while it is nil a hotfix can be
 	// declined but not accepted.
 	RequestUpgrade func(ctx context.Context, by audit.Actor, key string, to console.Build, at time.Time, reason string) (console.Operation, error)
+
+	mu     sync.Mutex
+	hashed map[string]hashedFile
 }
 
 var _ console.BuildCatalog = (*Catalog)(nil)
@@ -380,6 +384,20 @@ func (c *Catalog) Binary(ctx context.Context, ref console.Build) (string, error)
 
 func (c *Catalog) verified(b Build) (string, error) {
 	path := filepath.Join(c.Dir, b.File)
+	// A binary hashed before and untouched since (same inode, size and
+	// change time) is not read again: the check sits in front of every
+	// start, an upgrade's included.
+	fi, statErr := os.Stat(path)
+	var stamp fileStamp
+	if statErr == nil {
+		stamp = stampOf(fi)
+		c.mu.Lock()
+		known, ok := c.hashed[path]
+		c.mu.Unlock()
+		if ok && stamp.okForStamp && known.stamp == stamp && known.sha == b.SHA256 {
+			return path, nil
+		}
+	}
 	have, err := HashFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("The stored binary of build %s is missing from %s; register the build again from its original binary to restore it.", b, c.Dir)
@@ -390,7 +408,25 @@ func (c *Catalog) verified(b Build) (string, error) {
 	if have != b.SHA256 {
 		return "", &TamperedError{Build: b, Path: path, Have: have}
 	}
+	if statErr == nil && stamp.okForStamp {
+		// Stat again: a change while hashing must not be remembered as
+		// checked.
+		if fi2, err := os.Stat(path); err == nil && stampOf(fi2) == stamp {
+			c.mu.Lock()
+			if c.hashed == nil {
+				c.hashed = map[string]hashedFile{}
+			}
+			c.hashed[path] = hashedFile{stamp: stamp, sha: have}
+			c.mu.Unlock()
+		}
+	}
 	return path, nil
+}
+
+// hashedFile remembers a stored binary found intact.
+type hashedFile struct {
+	stamp fileStamp
+	sha   string
 }
 
 // Verify checks every stored binary against its recorded SHA-256 and

@@ -173,6 +173,22 @@ func TestATamperedBinaryIsNeverHandedOut(t *testing.T) {
 				t.Fatalf("an intact binary was refused: %v", err)
 			}
 			stored := filepath.Join(cat.Dir, b.File)
+			// Changed in place, same size: found although the intact file
+			// was checked a moment ago.
+			orig, _ := os.ReadFile(stored)
+			patched := append([]byte(nil), orig...)
+			patched[len(patched)/2] ^= 0xff
+			if err := os.WriteFile(stored, patched, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var tampered *release.TamperedError
+			if _, err := cat.Binary(ctx, ref); !errors.As(err, &tampered) {
+				t.Fatalf("a binary changed in place (same size) was handed out: %v", err)
+			}
+			os.WriteFile(stored, orig, 0o755)
+			if _, err := cat.Binary(ctx, ref); err != nil {
+				t.Fatalf("the original content put back was refused: %v", err)
+			}
 			f, err := os.OpenFile(stored, os.O_APPEND|os.O_WRONLY, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -180,7 +196,6 @@ func TestATamperedBinaryIsNeverHandedOut(t *testing.T) {
 			f.WriteString("implant")
 			f.Close()
 			_, err = cat.Binary(ctx, ref)
-			var tampered *release.TamperedError
 			if !errors.As(err, &tampered) || !strings.Contains(err.Error(), "no longer matches what was registered") {
 				t.Fatalf("a changed binary was handed out: %v", err)
 			}

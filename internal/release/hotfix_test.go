@@ -19,7 +19,7 @@ import (
 
 // consoleOn261 is a console whose instances run release 26.1 (build 7)
 // from the catalog, through the schema guard, with real child processes.
-func consoleOn261(t *testing.T, e store.Engine) (*console.Console, *release.Catalog) {
+func consoleOn261(t testing.TB, e store.Engine) (*console.Console, *release.Catalog) {
 	t.Helper()
 	ctx := context.Background()
 	c := consoletest.New(t, e, bin261)
@@ -97,8 +97,7 @@ func TestHotfixesAreOfferedAndInstalledOnlyWhenAccepted(t *testing.T) {
 	if _, _, err := cat.Accept(ctx, manager, key, "26.1.1", "", time.Time{}); !hasField(err, "reason") {
 		t.Fatalf("an acceptance without a reason: %v", err)
 	}
-	noUpgrades := *cat
-	noUpgrades.RequestUpgrade = nil
+	noUpgrades := &release.Catalog{DB: cat.DB, Dir: cat.Dir}
 	if _, _, err := noUpgrades.Accept(ctx, manager, key, "26.1.1", "CR-114", time.Time{}); !errors.Is(err, release.ErrNoUpgrades) {
 		t.Fatalf("accepting without the upgrade operation: %v", err)
 	}

@@ -61,7 +61,7 @@ func Events(ctx context.Context, db store.Querier, code string) ([]Event, error)
 	for _, f := range forms {
 		versions[f.FormOID] = f.Version
 	}
-	rows, err := db.Query(ctx, `SELECT oid, name, event_type, repeating, epoch, arm, position, nominal_offset_minutes
+	rows, err := db.Query(ctx, `SELECT oid, name, event_type, repeating, epoch, arm, position, nominal_offset_minutes, definition
 		FROM study_event WHERE study_id = ? ORDER BY position`, s.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of study %s: %w", code, err)
@@ -71,13 +71,25 @@ func Events(ctx context.Context, db store.Querier, code string) ([]Event, error)
 	for rows.Next() {
 		var e Event
 		var off sql.NullInt64
-		if err := rows.Scan(&e.OID, &e.Name, &e.Type, &e.Repeating, &e.Epoch, &e.Arm, &e.Order, &off); err != nil {
+		var body []byte
+		if err := rows.Scan(&e.OID, &e.Name, &e.Type, &e.Repeating, &e.Epoch, &e.Arm, &e.Order, &off, &body); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list events of study %s: %w", code, err)
 		}
 		if off.Valid {
 			m := int(off.Int64)
 			e.NominalOffsetMinutes = &m
+		}
+		if e.Arm == "" && e.NominalOffsetMinutes == nil {
+			// An imported event carries cohort's arm and nominal time as
+			// aliases of its definition (see AliasArm); cohort's own edits
+			// keep columns and aliases the same.
+			var def odm.StudyEventDef
+			if err := decode(body, &def); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read event %s of study %s: %w", e.OID, code, err)
+			}
+			e.Arm, e.NominalOffsetMinutes = ScheduleFromAliases(&def)
 		}
 		index[e.OID] = len(out)
 		out = append(out, e)

@@ -184,6 +184,11 @@ func TestStudyDesignEditing(t *testing.T) {
 		if a, b := designJSON(t, db, s.Code), designJSON(t, db2, s.Code); a != b {
 			t.Fatalf("edited design differs after round trip:\n%s", firstDiff(a, b))
 		}
+		e1, _ := study.Events(ctx, db, s.Code)
+		e2, _ := study.Events(ctx, db2, s.Code)
+		if len(e1) != len(e2) || e2[0].Arm != "Cohort A" || e2[0].NominalOffsetMinutes == nil || *e2[0].NominalOffsetMinutes != 1440 {
+			t.Fatalf("arm and nominal time did not come back with the import: %+v", e2)
+		}
 
 		// Status: illegal moves are refused with a sentence; once active the
 		// design is frozen.
@@ -198,4 +203,23 @@ func TestStudyDesignEditing(t *testing.T) {
 			t.Fatalf("an active study's event was removed: %v", err)
 		}
 	})
+}
+
+func TestNominalTimeAsDays(t *testing.T) {
+	for _, c := range []struct {
+		minutes, day int
+		hours        string
+	}{{0, 1, "0"}, {30, 1, "0.5"}, {1439, 1, "23.983333333333334"}, {1440, 2, "24"}, {-1, -1, "-0.016666666666666666"},
+		{-1440, -1, "-24"}, {-1441, -2, "-24.016666666666666"}, {-90, -1, "-1.5"}} {
+		m := c.minutes
+		if d := study.StudyDay(m); d != c.day {
+			t.Errorf("StudyDay(%d) = %d, want %d", m, d, c.day)
+		}
+		if h := study.OffsetText(&m); h != c.hours {
+			t.Errorf("OffsetText(%d) = %s, want %s", m, h, c.hours)
+		}
+	}
+	if study.OffsetText(nil) != "" {
+		t.Error("no offset should read as empty")
+	}
 }

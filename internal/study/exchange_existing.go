@@ -19,9 +19,9 @@ var nothingToImport = odm.Diagnostic{Severity: odm.Error, Code: odm.CodeMissingE
 // planExisting plans the import of a Study the instance already has. Its
 // design stays as stored: published designs are immutable, and cohort keeps
 // one design version (MetaDataVersion) per study, whose forms are chosen
-// library versions. So the file's MetaDataVersion must be the stored one,
-// with the same content (info: nothing to do); the same OID with other
-// content, or another OID, is an error that says why. The study's clinical
+// library versions. So the file's (first) MetaDataVersion must be the
+// stored one, with the same content (info: nothing to do); the same OID
+// with other content, or another OID, is an error that says why. The study's clinical
 // data in the file is then appended (see storeClinical).
 func planExisting(ctx context.Context, db store.Querier, s Study, st *odm.Study, rep *ImportReport) *plannedStudy {
 	p := &plannedStudy{study: s, id: s.ID, existing: true}
@@ -41,7 +41,14 @@ func planExisting(ctx context.Context, db store.Querier, s Study, st *odm.Study,
 		have = stored.MetaDataVersions[0]
 		p.mdv = have.OID
 	}
-	for _, m := range st.MetaDataVersions {
+	for i, m := range st.MetaDataVersions {
+		if i > 0 {
+			// As for a new study: only the first version of a file is
+			// imported, so that the same file imports the same way twice.
+			rep.add(odm.Diagnostic{OID: m.OID, Severity: odm.Warning, Code: odm.CodeNotKept,
+				Message: fmt.Sprintf("Study %s has more than one MetaDataVersion; only the first (%s) is compared with the stored design, not %s.", st.OID, st.MetaDataVersions[0].OID, m.OID)})
+			continue
+		}
 		switch {
 		case have == nil:
 			rep.add(odm.Diagnostic{OID: m.OID, Severity: odm.Error, Code: odm.CodeDuplicate,

@@ -916,3 +916,48 @@ func RemoveUnit(ctx context.Context, db *store.DB, by audit.Actor, ref DraftRef,
 		return []audit.Change{{Field: "unit " + oid, Old: oid}}, nil
 	})
 }
+
+// DiscardDraft throws a draft version away, as a data manager abandons
+// changes that will not be published. A form whose only version was the
+// draft leaves the library. Published versions are never discarded. It
+// reports whether the form is still in the library.
+func DiscardDraft(ctx context.Context, db *store.DB, by audit.Actor, ref DraftRef, reason string) (bool, error) {
+	if strings.TrimSpace(reason) == "" {
+		return false, check.FieldErrors{"reason": "Say why you are making this change (reason for change)."}
+	}
+	remains := true
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		old, err := GetVersion(ctx, tx, ref.FormOID, ref.Number)
+		if err != nil {
+			return err
+		}
+		if old.Status != Draft {
+			return check.FieldErrors{"form": fmt.Sprintf("Form %s version %d is published and is kept for ever; only a draft can be discarded.", ref.FormOID, ref.Number)}
+		}
+		if old.Version != ref.Version {
+			return formConflict(ctx, tx, ref.FormOID)
+		}
+		for _, q := range []string{"DELETE FROM library_item WHERE form_oid = ? AND number = ?",
+			"DELETE FROM library_form_version WHERE form_oid = ? AND number = ?"} {
+			if _, err := tx.Exec(ctx, q, ref.FormOID, ref.Number); err != nil {
+				return fmt.Errorf("discard form %s version %d: %w", ref.FormOID, ref.Number, err)
+			}
+		}
+		var left int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM library_form_version WHERE form_oid = ?", ref.FormOID).Scan(&left); err != nil {
+			return err
+		}
+		if left == 0 {
+			remains = false
+			if _, err := tx.Exec(ctx, "DELETE FROM library_form WHERE oid = ?", ref.FormOID); err != nil {
+				return fmt.Errorf("discard form %s: %w", ref.FormOID, err)
+			}
+		} else if _, err := tx.Exec(ctx, "UPDATE library_form SET updated_at = ?, updated_by = ?, version = version + 1 WHERE oid = ?",
+			time.Now().UTC(), by.Name, ref.FormOID); err != nil {
+			return fmt.Errorf("discard form %s version %d: %w", ref.FormOID, ref.Number, err)
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Update, Entity: "form_version", EntityID: versionKey(ref.FormOID, ref.Number),
+			Reason: reason, Changes: []audit.Change{{Field: "status", Old: string(Draft), New: "discarded"}, {Field: "digest", Old: old.Digest}}})
+	})
+	return remains, err
+}

@@ -184,10 +184,29 @@ func TestLibraryEditing(t *testing.T) {
 			}
 		}
 
+		// A draft can be discarded with a reason; a published version cannot.
+		if _, err := study.DiscardDraft(ctx, db, alice, draft(t, db, "F.VS", 1), "oops"); err == nil || !strings.Contains(err.Error(), "published") {
+			t.Fatalf("discarding a published version: %v", err)
+		}
+		remains, err := study.DiscardDraft(ctx, db, alice, draft(t, db, "F.VS", 2), "abandoned")
+		if err != nil || !remains {
+			t.Fatalf("discard draft: %v %v", remains, err)
+		}
+		if versions, _ := study.Versions(ctx, db, "F.VS"); len(versions) != 1 || versions[0].Number != 1 {
+			t.Fatalf("versions after discarding: %+v", versions)
+		}
+
 		// An empty form cannot be published.
 		e, _ := study.CreateForm(ctx, db, alice, "F.EMPTY", "Nothing")
 		if err := study.Publish(ctx, db, alice, "F.EMPTY", 1, e.Version, "go"); err == nil || !strings.Contains(err.Error(), "no items") {
 			t.Fatalf("publishing an empty form: %v", err)
+		}
+		// Discarding a form's only version takes the form out of the library.
+		if remains, err := study.DiscardDraft(ctx, db, alice, draft(t, db, "F.EMPTY", 1), "not needed"); err != nil || remains {
+			t.Fatalf("discard the only draft: %v %v", remains, err)
+		}
+		if forms, _ := study.Forms(ctx, db); len(forms) != 1 {
+			t.Fatalf("library after discarding a new form: %+v", forms)
 		}
 	})
 }

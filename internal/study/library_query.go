@@ -26,3 +26,30 @@ func PublishedVersions(ctx context.Context, db store.Querier) (map[string][]int,
 	}
 	return out, rows.Err()
 }
+
+// FormUse is a study that uses a version of a library form.
+type FormUse struct {
+	StudyCode string
+	Status    Status
+	Version   int
+}
+
+// UsesOf lists the studies that use a library form, with the version each
+// chose, by study code: what a change to the form would concern.
+func UsesOf(ctx context.Context, db store.Querier, formOID string) ([]FormUse, error) {
+	rows, err := db.Query(ctx, `SELECT s.code, s.status, sf.form_version FROM study_form sf JOIN study s ON s.id = sf.study_id
+		WHERE sf.form_oid = ? ORDER BY s.code`, formOID)
+	if err != nil {
+		return nil, fmt.Errorf("list studies using form %s: %w", formOID, err)
+	}
+	defer rows.Close()
+	var out []FormUse
+	for rows.Next() {
+		var u FormUse
+		if err := rows.Scan(&u.StudyCode, &u.Status, &u.Version); err != nil {
+			return nil, fmt.Errorf("list studies using form %s: %w", formOID, err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

@@ -21,6 +21,7 @@ import (
 
 func (s *Server) registerLibraryEditRoutes() {
 	s.handle("POST", "/library/{code}/details", need(access.StudyDesign), s.libraryDetails)
+	s.handle("POST", "/library/{code}/discard", need(access.StudyDesign), s.libraryDiscard)
 	s.handle("GET", "/library/{code}/group", need(access.StudyView), s.libraryGroupPage)
 	s.handle("POST", "/library/{code}/group", need(access.StudyDesign), s.libraryGroupSave)
 	s.handle("POST", "/library/{code}/group/remove", need(access.StudyDesign), s.libraryGroupRemove)
@@ -125,6 +126,27 @@ func (s *Server) libraryDetails(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.formProblem(w, r, "library_form.html", p, renameField(err, "reason", "details_reason"))
+		return
+	}
+	backToForm(w, r)
+}
+
+func (s *Server) libraryDiscard(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	remains, err := study.DiscardDraft(r.Context(), s.DB, visitOf(r).user.Actor(), draftRef(r), r.PostFormValue("reason"))
+	if err != nil {
+		p, perr := s.libraryPage(r, r.PathValue("code"))
+		if perr != nil {
+			s.formProblem(w, r, "message.html", s.newPage(r, "Form", nil), perr)
+			return
+		}
+		s.formProblem(w, r, "library_form.html", p, err)
+		return
+	}
+	if !remains {
+		redirect(w, r, "/library?notice=discarded")
 		return
 	}
 	backToForm(w, r)

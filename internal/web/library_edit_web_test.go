@@ -72,6 +72,17 @@ func TestLibraryAndDesignPages(t *testing.T) {
 		t.Fatalf("code row: %d %s", rec.Code, rec.Body.String())
 	}
 
+	// Discarding the draft of a new form takes it out of the library.
+	if code, _, _ := post("/library", url.Values{"oid": {"F.GONE"}, "name": {"Gone"}}); code != http.StatusSeeOther {
+		t.Fatalf("create form: %d", code)
+	}
+	if code, _, loc := post("/library/F.GONE/discard", url.Values{"number": {"1"}, "version": {"1"}, "reason": {"not needed"}}); code != http.StatusSeeOther || loc != "/library?notice=discarded" {
+		t.Fatalf("discard: %d %s", code, loc)
+	}
+	if rec := f.do("GET", "/library/F.GONE", cookie, nil); rec.Code != http.StatusNotFound {
+		t.Fatalf("discarded form page: %d", rec.Code)
+	}
+
 	// Study design: an illegal status move is refused with a sentence.
 	if code, _, _ := post("/studies", url.Values{"code": {"CRU-W-1"}, "title": {"Web"}}); code != http.StatusSeeOther {
 		t.Fatalf("create study: %d", code)

@@ -270,7 +270,11 @@ func (s *Server) libraryList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "library.html", s.newPage(r, "CRF library", map[string]any{"Forms": forms}))
+	p := s.newPage(r, "CRF library", map[string]any{"Forms": forms})
+	if r.URL.Query().Get("notice") == "discarded" {
+		p.Notice = "The draft was discarded; the form had no other version, so it left the library."
+	}
+	s.render(w, r, http.StatusOK, "library.html", p)
 }
 
 func (s *Server) libraryCreate(w http.ResponseWriter, r *http.Request) {
@@ -308,7 +312,11 @@ func (s *Server) libraryPage(r *http.Request, oid string) (*page, error) {
 	for _, g := range study.GroupSpecs(l.Definition) {
 		groups = append(groups, groupItems{GroupSpec: g, Items: study.ItemSpecs(l.Definition, g.OID)})
 	}
-	p := s.newPage(r, "Form "+oid, map[string]any{"OID": oid, "Versions": versions, "Latest": l, "Items": items,
+	uses, err := study.UsesOf(r.Context(), s.DB, oid)
+	if err != nil {
+		return nil, err
+	}
+	p := s.newPage(r, "Form "+oid, map[string]any{"OID": oid, "Versions": versions, "Latest": l, "Items": items, "Uses": uses,
 		"Draft": l.Status == study.Draft, "Details": study.FormSpecOf(l.Definition), "Groups": groups,
 		"CodeLists": study.CodeListSpecs(l.Definition), "Units": study.UnitSpecs(l.Definition)})
 	// The details form shows what is stored unless the user posted it.

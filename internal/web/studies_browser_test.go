@@ -324,6 +324,17 @@ func designStudyInBrowser(t *testing.T, engine store.Engine) {
 	if err1 != nil || err2 != nil || string(ja) != string(jc) {
 		t.Fatalf("design differs in the other instance (%v, %v):\n%s\n%s", err1, err2, ja, jc)
 	}
+	b.Do(t, "the form page names the study using it",
+		chromedp.Navigate(ts.URL+"/library/F.UI"),
+		chromedp.WaitVisible(`//p[@id="form-uses"]//a[.="CRU-UI-1"]`))
+	// The rows cohort browses (arm, nominal time, order) are the same too.
+	e1, err1 := study.Events(ctx, db, "CRU-UI-1")
+	e2, err2 := study.Events(ctx, db2, "CRU-UI-1")
+	j1, _ := json.Marshal(e1)
+	j2, _ := json.Marshal(e2)
+	if err1 != nil || err2 != nil || string(j1) != string(j2) || !strings.Contains(string(j1), `"Arm":"Cohort 1"`) {
+		t.Fatalf("events differ in the other instance (%v, %v):\n%s\n%s", err1, err2, j1, j2)
+	}
 	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	var x1, x2 bytes.Buffer
 	if _, err := study.Export(ctx, db, "CRU-UI-1", &x1, study.ExportOptions{Now: at}); err != nil {
