@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cohort-clinical/cohort/internal/instance"
 	"github.com/cohort-clinical/cohort/internal/store"
@@ -190,5 +192,50 @@ func TestTheConsoleRegistersItsOwnBuildOnStart(t *testing.T) {
 	if code, body := fetch(t, con.url+"metrics"); code != 200 || !strings.Contains(body, `cohort_build_info{component="console",version="test",build="42"`) ||
 		!strings.Contains(body, "cohort_release_builds 1") {
 		t.Fatalf("the console's /metrics: %d\n%s", code, body)
+	}
+}
+
+// TestInstancesKeepTheirBuildWhenTheConsoleIsReplaced runs a console on
+// release 26.2, whose Demo instance is made on 26.2, then replaces the
+// console with another build: the Demo instance comes back on 26.2, run
+// from the catalog's copy, side by side with the new console's build.
+func TestInstancesKeepTheirBuildWhenTheConsoleIsReplaced(t *testing.T) {
+	rel := release262(t)
+	dir := t.TempDir()
+	own := binary
+	binary = rel
+	first := startConsole(t, dir)
+	binary = own
+	demo := first.waitDemo(t)
+	if code, body := fetch(t, demo+"login"); code != 200 || !strings.Contains(body, "cohort 26.2 · build 5 · built 2026-11-25T12:00:00Z · revision feedfacecafe") {
+		t.Fatalf("the Demo instance made by console 26.2 is not on 26.2: %d\n%s", code, body)
+	}
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	if err := first.cmd.Wait(); err != nil {
+		t.Fatalf("console 26.2 did not stop cleanly: %v", err)
+	}
+
+	second := startConsole(t, dir)
+	if _, body := fetch(t, second.url+"login"); !strings.Contains(body, "cohort console test · build 42") {
+		t.Fatalf("the replacing console's footer:\n%s", body)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := fetch(t, second.url+"i/demo-cru/demo/main/login")
+		if code == 200 && strings.Contains(body, "cohort 26.2 · build 5") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Demo instance did not come back on 26.2 under the new console: %d\n%s", code, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(instancePID(t, dir, "demo-cru/demo/main")) + "/exe")
+	if err != nil || !strings.Contains(exe, filepath.Join("cohort-data", "releases", "cohort-26.2+5-")) {
+		t.Fatalf("the Demo instance runs %s (%v), not the catalog's copy of 26.2", exe, err)
+	}
+	code, out := cohortCLI(t, dir, "release", "list", "--json")
+	if code != 0 || !strings.Contains(out, `"version": "26.2"`) || !strings.Contains(out, `"version": "test"`) {
+		t.Fatalf("the catalog does not hold both consoles' builds: exit %d\n%s", code, out)
 	}
 }

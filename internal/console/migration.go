@@ -439,6 +439,9 @@ func (c *Console) rebuild(ctx context.Context, op Operation, inst Instance, run 
 // applyRun applies a stored run's specification and source to the
 // instance database at dsn.
 func (c *Console) applyRun(ctx context.Context, run MigrationRun, dsn, name string, progress func(migration.Progress)) (*migration.Report, error) {
+	if sum, err := migration.Fingerprint(run.SpecPath); err != nil || sum != run.SpecSHA256 {
+		return nil, fmt.Errorf("the console's copy of the specification of migration run %d (%s) is missing or changed; the run cannot be repeated exactly", run.Number, run.SpecPath)
+	}
 	f, err := os.Open(run.SpecPath)
 	if err != nil {
 		return nil, fmt.Errorf("open the specification of migration run %d: %w", run.Number, err)

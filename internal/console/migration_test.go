@@ -178,6 +178,16 @@ func TestMigrationRunsRebuildTheMigrationInstance(t *testing.T) {
 			if n := countIn(t, tdsn, "SELECT COUNT(*) FROM volunteer"); n != run2.Report.Volunteers || len(lines) < 2 {
 				t.Errorf("loaded %d volunteers (run 2 has %d), %d progress lines", n, run2.Report.Volunteers, len(lines))
 			}
+			// A changed copy of the source can no longer repeat the run.
+			f, err := os.OpenFile(filepath.Join(run2.SourcePath, "PATIENT.csv"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("999998,\"EXTRA, Row\",01/01/1990,M,,,,,,,,,,,,,\n")
+			f.Close()
+			if err := c.LoadMigration(ctx, run2.ID, console.Spec{Key: "harbourview/val/main", DSN: tdsn}, nil); err == nil || !strings.Contains(err.Error(), "cannot be repeated exactly") {
+				t.Errorf("loading a run whose source copy changed: %v", err)
+			}
 		})
 	}
 }

@@ -90,6 +90,10 @@ func verifySigner(ctx context.Context, db *store.DB, s Signer, subject string) (
 	if err != nil {
 		return u, err
 	}
+	if u.LockedUntil.Valid && u.LockedUntil.Time.After(time.Now()) {
+		failed(u.Actor(), "account locked")
+		return u, refuse("The account %s is locked until %s UTC after failed log-ins; nothing was signed.", u.Username, u.LockedUntil.Time.UTC().Format("15:04"))
+	}
 	if s.SessionUserID != 0 && u.ID != s.SessionUserID {
 		failed(audit.Actor{ID: s.SessionUserID, Name: username}, "not the signed-in user")
 		return u, check.FieldErrors{"username": "Sign with your own user name: a signature is never given in someone else's name."}

@@ -321,6 +321,9 @@ func (r *run) readTable(ctx context.Context, m *Mapping, keyCol string, t *Table
 			if rej.Row == 0 {
 				rej.Row = row.Number
 			}
+			if r.phi(t, rej.Field) {
+				rej.Message = redact(rej.Message, m, rej.Field, row)
+			}
 			if rej.Key == "" && keyCol != "" {
 				k, _ := row.Get(keyCol)
 				rej.Key = strings.TrimSpace(k)
@@ -842,7 +845,11 @@ func (r *run) store(ctx context.Context, tx *store.Tx) error {
 		for f, msg := range errs {
 			lv.dropped = true
 			vt.Migrated--
-			vt.reject(Rejection{Row: lv.row, Key: lv.key, Field: specField(f, lv.v), Reason: "invalid", Message: "After merging: " + msg})
+			sf := specField(f, lv.v)
+			if r.phi(vt, sf) {
+				msg = "the " + label(sf) + " is not valid."
+			}
+			vt.reject(Rejection{Row: lv.row, Key: lv.key, Field: sf, Reason: "invalid", Message: "After merging: " + msg})
 			r.rep.Histories -= len(lv.v.MedicalHistory) + len(lv.v.Medications) + len(lv.v.SubstanceUse)
 			r.rep.Participations -= len(lv.subjects)
 			break
@@ -912,4 +919,54 @@ func (r *run) store(ctx context.Context, tx *store.Tx) error {
 		}
 	}
 	return nil
+}
+
+// phiFields maps the specification's volunteer fields that are PHI (see
+// volunteer.PHIFields) to the volunteer database's field names.
+var phiFieldNames = map[string]string{"phone_mobile": volunteer.FieldPhones, "phone_home": volunteer.FieldPhones,
+	"phone_work": volunteer.FieldPhones, "phone_other": volunteer.FieldPhones, "address_line1": volunteer.FieldAddressLine1,
+	"address_line2": volunteer.FieldAddressLine2, "postal_code": volunteer.FieldPostalCode, "city": volunteer.FieldCity,
+	"region": volunteer.FieldRegion, "country": volunteer.FieldCountry}
+
+// phi reports whether a rejected field of a table holds PHI, whose values
+// the report must not repeat: the report is read in the console, and the
+// row number and legacy key are enough to find the value in the source.
+func (r *run) phi(t *TableReport, field string) bool {
+	switch t.Target {
+	case "volunteer":
+		name := field
+		if n, ok := phiFieldNames[field]; ok {
+			name = n
+		}
+		_, ok := volunteer.LookupPHIField(name)
+		return ok
+	case "medical history", "medications", "substance use":
+		return field == "note"
+	}
+	return false
+}
+
+var isoDates = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}\b`)
+
+// redact removes a PHI field's source values, and any date, from a
+// rejection's sentence.
+func redact(msg string, m *Mapping, field string, row Row) string {
+	for _, f := range m.Fields {
+		if f.Field != field {
+			continue
+		}
+		cols := f.Columns
+		if f.Column != "" {
+			cols = []string{f.Column}
+		}
+		for _, c := range cols {
+			v, _ := row.Get(c)
+			for _, part := range []string{strconv.Quote(v), strconv.Quote(strings.TrimSpace(v)), strings.TrimSpace(v)} {
+				if len(part) > 2 {
+					msg = strings.ReplaceAll(msg, part, "(value withheld: PHI)")
+				}
+			}
+		}
+	}
+	return isoDates.ReplaceAllString(msg, "(date withheld: PHI)")
 }

@@ -31,6 +31,9 @@
 //     copy leads back. Without the secret, guessing an original and checking
 //     it against the copy is impossible; with a shared or reused secret it
 //     would not be, which is why the secret must never leave the process.
+//     Given names are keyed with the sex recorded at birth, so "Kim" gets
+//     one female and one male pseudonym; email addresses are keyed by the
+//     address alone and do not spell the volunteer's new name.
 //   - No pseudonym equals an original value of the copy (candidates that do
 //     are drawn again), so the copy never shows a real person's name on a
 //     stranger's record.

@@ -263,7 +263,7 @@ func clearDerived(ctx context.Context, tx *store.Tx) error {
 	return nil
 }
 
-// obfuscated returns the volunteer row with every PHI value replaced.
+// volunteerRow returns the volunteer row with every PHI value replaced.
 func (p *pseudonymizer) volunteerRow(v volRow) volRow {
 	sex := volunteer.Sex(v.sex)
 	v.given = p.Name(roleGiven, sex, v.given)

@@ -51,6 +51,14 @@ func Release(ctx context.Context, sourceDSN, targetDSN string, origin Origin, no
 		return fmt.Errorf("PHI-leak scan: %w", err)
 	}
 	if !f.Clean() {
+		// Where, never what: the operator finds the rows by these.
+		for i, x := range f.First {
+			if i == 10 {
+				note(fmt.Sprintf("… %d hits in all.", f.Count))
+				break
+			}
+			note("An original value of " + x.Field + " is in " + x.Table + "." + x.Column + " row " + x.Row + ".")
+		}
 		first := f.First[0]
 		return fmt.Errorf("The PHI-leak scan found %d original values in the copy (first: %s.%s row %s, field %s); the copy is not released.",
 			f.Count, first.Table, first.Column, first.Row, first.Field)

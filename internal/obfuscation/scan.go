@@ -138,7 +138,7 @@ func (o Originals) Scan(ctx context.Context, copy *store.DB, progress func(strin
 					}
 				}
 				mu.Unlock()
-				if err == nil {
+				if err == nil && rows > 0 {
 					progress(fmt.Sprintf("Scanned %s: %d rows, %d hits.", t.name, rows, count))
 				}
 			}

@@ -24,7 +24,12 @@ type Event struct {
 	// NominalOffsetMinutes is the event's planned time from the study's
 	// reference time (first dose, say), nil when unscheduled.
 	NominalOffsetMinutes *int
-	Forms                []EventForm
+	// WindowBeforeMinutes and WindowAfterMinutes are how early and how late
+	// the event may happen and still be on time, nil when the protocol
+	// gives no window.
+	WindowBeforeMinutes *int
+	WindowAfterMinutes  *int
+	Forms               []EventForm
 }
 
 // EventForm is a form collected at an event.
@@ -61,8 +66,8 @@ func Events(ctx context.Context, db store.Querier, code string) ([]Event, error)
 	for _, f := range forms {
 		versions[f.FormOID] = f.Version
 	}
-	rows, err := db.Query(ctx, `SELECT oid, name, event_type, repeating, epoch, arm, position, nominal_offset_minutes, definition
-		FROM study_event WHERE study_id = ? ORDER BY position`, s.ID)
+	rows, err := db.Query(ctx, `SELECT oid, name, event_type, repeating, epoch, arm, position, nominal_offset_minutes,
+		window_before_minutes, window_after_minutes, definition FROM study_event WHERE study_id = ? ORDER BY position`, s.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of study %s: %w", code, err)
 	}
@@ -70,17 +75,14 @@ func Events(ctx context.Context, db store.Querier, code string) ([]Event, error)
 	index := map[string]int{}
 	for rows.Next() {
 		var e Event
-		var off sql.NullInt64
+		var off, before, after sql.NullInt64
 		var body []byte
-		if err := rows.Scan(&e.OID, &e.Name, &e.Type, &e.Repeating, &e.Epoch, &e.Arm, &e.Order, &off, &body); err != nil {
+		if err := rows.Scan(&e.OID, &e.Name, &e.Type, &e.Repeating, &e.Epoch, &e.Arm, &e.Order, &off, &before, &after, &body); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list events of study %s: %w", code, err)
 		}
-		if off.Valid {
-			m := int(off.Int64)
-			e.NominalOffsetMinutes = &m
-		}
-		if e.Arm == "" && e.NominalOffsetMinutes == nil {
+		e.NominalOffsetMinutes, e.WindowBeforeMinutes, e.WindowAfterMinutes = nullInt(off), nullInt(before), nullInt(after)
+		if e.Arm == "" && e.NominalOffsetMinutes == nil && e.WindowBeforeMinutes == nil && e.WindowAfterMinutes == nil {
 			// An imported event carries cohort's arm and nominal time as
 			// aliases of its definition (see AliasArm); cohort's own edits
 			// keep columns and aliases the same.
@@ -89,7 +91,7 @@ func Events(ctx context.Context, db store.Querier, code string) ([]Event, error)
 				rows.Close()
 				return nil, fmt.Errorf("read event %s of study %s: %w", e.OID, code, err)
 			}
-			e.Arm, e.NominalOffsetMinutes = ScheduleFromAliases(&def)
+			e.applySchedule(ScheduleFromAliases(&def))
 		}
 		index[e.OID] = len(out)
 		out = append(out, e)

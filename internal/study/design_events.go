@@ -70,10 +70,11 @@ func (e Event) fields() map[string]string {
 		off = strconv.Itoa(*e.NominalOffsetMinutes)
 	}
 	return map[string]string{"name": e.Name, "type": string(e.Type), "repeating": strconv.FormatBool(e.Repeating),
-		"epoch": e.Epoch, "arm": e.Arm, "nominal_offset_minutes": off, "order": strconv.Itoa(e.Order)}
+		"epoch": e.Epoch, "arm": e.Arm, "nominal_offset_minutes": off, "window_before_minutes": intText(e.WindowBeforeMinutes),
+		"window_after_minutes": intText(e.WindowAfterMinutes), "order": strconv.Itoa(e.Order)}
 }
 
-var eventFields = []string{"name", "type", "repeating", "epoch", "arm", "nominal_offset_minutes", "order"}
+var eventFields = []string{"name", "type", "repeating", "epoch", "arm", "nominal_offset_minutes", "window_before_minutes", "window_after_minutes", "order"}
 
 // GetEvent returns one event of a study.
 func GetEvent(ctx context.Context, db store.Querier, code, eventOID string) (Event, error) {
@@ -107,6 +108,15 @@ func validateEvent(e Event) error {
 	if e.NominalOffsetMinutes != nil && (*e.NominalOffsetMinutes < -365*1440 || *e.NominalOffsetMinutes > 5*365*1440) {
 		fe.Add("offset_hours", "Give a planned time within a year before and five years after the reference time.")
 	}
+	for field, w := range map[string]*int{"window_before": e.WindowBeforeMinutes, "window_after": e.WindowAfterMinutes} {
+		switch {
+		case w == nil:
+		case *w < 0 || *w > 365*1440:
+			fe.Add(field, "Give a window from 0 minutes to a year, or leave it empty.")
+		case e.NominalOffsetMinutes == nil:
+			fe.Add(field, "A window needs a nominal time to be around; give the nominal time too.")
+		}
+	}
 	return fe.Err()
 }
 
@@ -139,17 +149,15 @@ func saveEvent(ctx context.Context, tx *store.Tx, by audit.Actor, s Study, e Eve
 	}
 	// The epoch travels in ODM as the event's Category.
 	def.Name, def.Type, def.Repeating, def.Category = e.Name, e.Type, yesNo(e.Repeating), e.Epoch
-	setScheduleAliases(&def, e.Arm, e.NominalOffsetMinutes)
+	setScheduleAliases(&def, e.schedule())
 	nb, err := canonical(&def)
 	if err != nil {
 		return err
 	}
-	var off any
-	if e.NominalOffsetMinutes != nil {
-		off = *e.NominalOffsetMinutes
-	}
 	if _, err := tx.Exec(ctx, `UPDATE study_event SET name = ?, event_type = ?, repeating = ?, epoch = ?, arm = ?, nominal_offset_minutes = ?,
-		definition = ? WHERE study_id = ? AND oid = ?`, e.Name, string(e.Type), e.Repeating, e.Epoch, e.Arm, off, string(nb), s.ID, e.OID); err != nil {
+		window_before_minutes = ?, window_after_minutes = ?, definition = ? WHERE study_id = ? AND oid = ?`,
+		e.Name, string(e.Type), e.Repeating, e.Epoch, e.Arm, intArg(e.NominalOffsetMinutes),
+		intArg(e.WindowBeforeMinutes), intArg(e.WindowAfterMinutes), string(nb), s.ID, e.OID); err != nil {
 		return fmt.Errorf("save event %s: %w", e.OID, err)
 	}
 	if e.Order < 1 {
@@ -507,40 +515,92 @@ func definitionsOf(d FormDefinition) map[string]string {
 	return out
 }
 
-// The alias contexts under which an event's arm or cohort and nominal time
-// travel in ODM: they are cohort's own scheduling attributes, which ODM
-// 1.3.2 has no attribute for, and an Alias keeps the export schema-valid
-// while other systems can read or ignore them.
+// nullInt turns a nullable column into a pointer.
+func nullInt(n sql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	m := int(n.Int64)
+	return &m
+}
+
+// intArg turns a pointer into a nullable column value.
+func intArg(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// The alias contexts under which an event's cohort-only scheduling
+// attributes travel in ODM: ODM 1.3.2 has no attribute for them, and an
+// Alias keeps the export schema-valid while other systems can read or
+// ignore them.
 const (
 	AliasArm           = "cohort.arm"
 	AliasNominalOffset = "cohort.nominal_offset_minutes"
+	AliasWindowBefore  = "cohort.window_before_minutes"
+	AliasWindowAfter   = "cohort.window_after_minutes"
 )
 
-// setScheduleAliases writes arm and offset into def's aliases, replacing
-// earlier ones and keeping every other alias.
-func setScheduleAliases(def *odm.StudyEventDef, arm string, offset *int) {
-	def.Aliases = slices.DeleteFunc(def.Aliases, func(a odm.Alias) bool { return a.Context == AliasArm || a.Context == AliasNominalOffset })
-	if arm != "" {
-		def.Aliases = append(def.Aliases, odm.Alias{Context: AliasArm, Name: arm})
+// Schedule is what cohort schedules by that ODM does not carry: an event's
+// arm or cohort, nominal time and window, in minutes.
+type Schedule struct {
+	Arm                  string
+	NominalOffsetMinutes *int
+	WindowBeforeMinutes  *int
+	WindowAfterMinutes   *int
+}
+
+func (e Event) schedule() Schedule {
+	return Schedule{Arm: e.Arm, NominalOffsetMinutes: e.NominalOffsetMinutes, WindowBeforeMinutes: e.WindowBeforeMinutes, WindowAfterMinutes: e.WindowAfterMinutes}
+}
+
+func (e *Event) applySchedule(s Schedule) {
+	e.Arm, e.NominalOffsetMinutes, e.WindowBeforeMinutes, e.WindowAfterMinutes = s.Arm, s.NominalOffsetMinutes, s.WindowBeforeMinutes, s.WindowAfterMinutes
+}
+
+// setScheduleAliases writes s into def's aliases, replacing earlier ones
+// and keeping every other alias.
+func setScheduleAliases(def *odm.StudyEventDef, s Schedule) {
+	def.Aliases = slices.DeleteFunc(def.Aliases, func(a odm.Alias) bool {
+		return a.Context == AliasArm || a.Context == AliasNominalOffset || a.Context == AliasWindowBefore || a.Context == AliasWindowAfter
+	})
+	if s.Arm != "" {
+		def.Aliases = append(def.Aliases, odm.Alias{Context: AliasArm, Name: s.Arm})
 	}
-	if offset != nil {
-		def.Aliases = append(def.Aliases, odm.Alias{Context: AliasNominalOffset, Name: strconv.Itoa(*offset)})
+	for _, a := range []struct {
+		context string
+		value   *int
+	}{{AliasNominalOffset, s.NominalOffsetMinutes}, {AliasWindowBefore, s.WindowBeforeMinutes}, {AliasWindowAfter, s.WindowAfterMinutes}} {
+		if a.value != nil {
+			def.Aliases = append(def.Aliases, odm.Alias{Context: a.context, Name: strconv.Itoa(*a.value)})
+		}
 	}
 }
 
-// ScheduleFromAliases reads the arm or cohort and the nominal offset in
-// minutes that cohort wrote as aliases of an event (see AliasArm), so that
-// an import can restore them; a missing or malformed alias gives "" or nil.
-func ScheduleFromAliases(def *odm.StudyEventDef) (arm string, offset *int) {
+// ScheduleFromAliases reads the schedule cohort wrote as aliases of an
+// event (see AliasArm), so that an import can restore it; a missing or
+// malformed alias leaves its field empty.
+func ScheduleFromAliases(def *odm.StudyEventDef) Schedule {
+	var s Schedule
+	number := func(v string) *int {
+		if n, err := strconv.Atoi(v); err == nil {
+			return &n
+		}
+		return nil
+	}
 	for _, a := range def.Aliases {
 		switch a.Context {
 		case AliasArm:
-			arm = a.Name
+			s.Arm = a.Name
 		case AliasNominalOffset:
-			if n, err := strconv.Atoi(a.Name); err == nil {
-				offset = &n
-			}
+			s.NominalOffsetMinutes = number(a.Name)
+		case AliasWindowBefore:
+			s.WindowBeforeMinutes = number(a.Name)
+		case AliasWindowAfter:
+			s.WindowAfterMinutes = number(a.Name)
 		}
 	}
-	return arm, offset
+	return s
 }

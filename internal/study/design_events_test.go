@@ -60,6 +60,9 @@ func TestStudyDesignEditing(t *testing.T) {
 			must(study.AssignForm(ctx, db, alice, s.Code, ev, "F.VS", 1, true, "vitals"))
 		}
 		must(study.AssignForm(ctx, db, alice, s.Code, "SE.D1", "F.ECG", 1, false, "ECG"))
+		if uses, err := study.UsesOf(ctx, db, "F.VS"); err != nil || len(uses) != 1 || uses[0].StudyCode != s.Code || uses[0].Version != 1 || uses[0].Status != study.Design {
+			t.Fatalf("uses of F.VS: %+v %v", uses, err)
+		}
 
 		// UpdateEvent: epoch (also the ODM Category), arm and nominal time.
 		day := 1440
@@ -84,6 +87,8 @@ func TestStudyDesignEditing(t *testing.T) {
 		// EditEvent checks the version the user opened.
 		cur, _ := study.Get(ctx, db, s.Code)
 		e.Name, e.Type, e.Repeating, e.Order = "Day 2 (PK)", odm.Scheduled, true, 1
+		hour := 60
+		e.WindowBeforeMinutes = &hour
 		must(study.EditEvent(ctx, db, bob, s.Code, cur.Version, e, "PK day first"))
 		err = study.EditEvent(ctx, db, alice, s.Code, cur.Version, e, "mine")
 		var conflict *check.Conflict
@@ -101,9 +106,10 @@ func TestStudyDesignEditing(t *testing.T) {
 			t.Fatalf("after MoveEvent: %+v", events)
 		}
 		bad := e
-		bad.Name, bad.Type = "", "Sometimes"
+		negative := -5
+		bad.Name, bad.Type, bad.WindowAfterMinutes = "", "Sometimes", &negative
 		cur, _ = study.Get(ctx, db, s.Code)
-		if fe, ok := check.AsFieldErrors(study.EditEvent(ctx, db, alice, s.Code, cur.Version, bad, "x")); !ok || fe["event_name"] == "" || fe["event_type"] == "" {
+		if fe, ok := check.AsFieldErrors(study.EditEvent(ctx, db, alice, s.Code, cur.Version, bad, "x")); !ok || fe["event_name"] == "" || fe["event_type"] == "" || fe["window_after"] == "" {
 			t.Fatalf("invalid event: %v", fe)
 		}
 
@@ -153,7 +159,8 @@ func TestStudyDesignEditing(t *testing.T) {
 		for _, en := range entries {
 			seen[en.Field+"|"+en.Old+"|"+en.New+"|"+en.Reason] = true
 		}
-		for _, want := range []string{"epoch||Treatment|protocol v2", "arm||Cohort A|protocol v2", "name|Day 2|Day 2 (PK)|PK day first", "order|3|1|PK day first"} {
+		for _, want := range []string{"epoch||Treatment|protocol v2", "arm||Cohort A|protocol v2", "name|Day 2|Day 2 (PK)|PK day first", "order|3|1|PK day first",
+			"window_before_minutes||60|PK day first"} {
 			if !seen[want] {
 				t.Errorf("no audit entry %s", want)
 			}
@@ -173,8 +180,9 @@ func TestStudyDesignEditing(t *testing.T) {
 		}
 		st, _, err = study.ODMStudy(ctx, db, s.Code)
 		must(err)
-		if arm, off := study.ScheduleFromAliases(st.MetaDataVersions[0].StudyEventDefs[0]); arm != "Cohort A" || off == nil || *off != 1440 {
-			t.Errorf("schedule from aliases: %q %v", arm, off)
+		if sc := study.ScheduleFromAliases(st.MetaDataVersions[0].StudyEventDefs[0]); sc.Arm != "Cohort A" || sc.NominalOffsetMinutes == nil ||
+			*sc.NominalOffsetMinutes != 1440 || sc.WindowBeforeMinutes == nil || *sc.WindowBeforeMinutes != 60 || sc.WindowAfterMinutes != nil {
+			t.Errorf("schedule from aliases: %+v", sc)
 		}
 		db2 := storetest.Open(t, db.Engine)
 		rep, err := study.Import(ctx, db2, alice, bytes.NewReader(buf.Bytes()), study.ImportOptions{})
@@ -186,7 +194,8 @@ func TestStudyDesignEditing(t *testing.T) {
 		}
 		e1, _ := study.Events(ctx, db, s.Code)
 		e2, _ := study.Events(ctx, db2, s.Code)
-		if len(e1) != len(e2) || e2[0].Arm != "Cohort A" || e2[0].NominalOffsetMinutes == nil || *e2[0].NominalOffsetMinutes != 1440 {
+		if len(e1) != len(e2) || e2[0].Arm != "Cohort A" || e2[0].NominalOffsetMinutes == nil || *e2[0].NominalOffsetMinutes != 1440 ||
+			e2[0].WindowBeforeMinutes == nil || *e2[0].WindowBeforeMinutes != 60 {
 			t.Fatalf("arm and nominal time did not come back with the import: %+v", e2)
 		}
 

@@ -43,14 +43,13 @@ func AddEvent(ctx context.Context, db *store.DB, by audit.Actor, code string, e 
 	if !oidPattern.MatchString(e.OID) {
 		fe.Add("event_oid", "Use letters, digits, . - or _ without spaces (for example SE.DAY1).")
 	}
-	if strings.TrimSpace(e.Name) == "" {
-		fe.Add("event_name", "This field is required.")
-	}
 	if e.Type == "" {
 		e.Type = odm.Scheduled
 	}
-	if !e.Type.Valid() {
-		fe.Add("event_type", "Choose Scheduled, Unscheduled or Common.")
+	if more, ok := check.AsFieldErrors(validateEvent(e)); ok {
+		for k, v := range more {
+			fe.Add(k, "%s", v)
+		}
 	}
 	if err := fe.Err(); err != nil {
 		return err
@@ -65,18 +64,15 @@ func AddEvent(ctx context.Context, db *store.DB, by audit.Actor, code string, e 
 			rep = odm.Yes
 		}
 		def := &odm.StudyEventDef{OID: e.OID, Name: e.Name, Repeating: rep, Type: e.Type, Category: e.Epoch}
-		setScheduleAliases(def, e.Arm, e.NominalOffsetMinutes)
+		setScheduleAliases(def, e.schedule())
 		if err := insertEvent(ctx, tx, s.ID, def, position+1); err != nil {
 			if store.IsUniqueViolation(errors.Unwrap(err)) || store.IsUniqueViolation(err) {
 				return check.FieldErrors{"event_oid": fmt.Sprintf("Study %s already has an event %s.", code, e.OID)}
 			}
 			return err
 		}
-		var off any
-		if e.NominalOffsetMinutes != nil {
-			off = *e.NominalOffsetMinutes
-		}
-		if _, err := tx.Exec(ctx, "UPDATE study_event SET arm = ?, nominal_offset_minutes = ? WHERE study_id = ? AND oid = ?", e.Arm, off, s.ID, e.OID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE study_event SET arm = ?, nominal_offset_minutes = ?, window_before_minutes = ?, window_after_minutes = ?
+			WHERE study_id = ? AND oid = ?`, e.Arm, intArg(e.NominalOffsetMinutes), intArg(e.WindowBeforeMinutes), intArg(e.WindowAfterMinutes), s.ID, e.OID); err != nil {
 			return err
 		}
 		if err := syncProtocol(ctx, tx, s); err != nil {

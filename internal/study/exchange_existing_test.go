@@ -164,24 +164,51 @@ func TestImportIntoExistingStudy(t *testing.T) {
 	})
 }
 
+// manySubjects is a file of the existing-study design with n subjects of
+// one value each; dup makes subject 7 give its value twice.
+func manySubjects(n int, dup bool) string {
+	var b strings.Builder
+	b.WriteString(existingHead + existingStudy + ` <ClinicalData StudyOID="EX1" MetaDataVersionOID="MDV.1">` + "\n")
+	for s := range n {
+		b.WriteString(`  <SubjectData SubjectKey="S` + itoa(10000+s) + `"><StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS"><ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1">`)
+		b.WriteString(`<ItemData ItemOID="I.SYS" Value="120"/>`)
+		if dup && s == 7 {
+			b.WriteString(`<ItemData ItemOID="I.SYS" Value="121"/>`)
+		}
+		b.WriteString("</ItemGroupData></FormData></StudyEventData></SubjectData>\n")
+	}
+	b.WriteString(" </ClinicalData>\n</ODM>\n")
+	return b.String()
+}
+
+// TestImportCancelled: an import cancelled while its rows are being stored
+// stops with the context's error and stores nothing.
+func TestImportCancelled(t *testing.T) {
+	file := manySubjects(20000, false)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_, err := study.Import(ctx, db, alice, strings.NewReader(file), study.ImportOptions{Progress: func(n int64) {
+			if n > int64(len(file)/2) {
+				cancel()
+			}
+		}})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled import: %v", err)
+		}
+		if list, _ := study.List(context.Background(), db); len(list) != 0 {
+			t.Fatal("a cancelled import stored its study")
+		}
+	})
+}
+
 // TestImportDuplicateItemAppliesNothing: an item given twice in one item
 // group occurrence, among enough values to fill several insert batches, is
 // an error of the report and nothing is stored.
 func TestImportDuplicateItemAppliesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		var b strings.Builder
-		b.WriteString(existingHead + existingStudy + ` <ClinicalData StudyOID="EX1" MetaDataVersionOID="MDV.1">` + "\n")
-		for s := range 1200 {
-			b.WriteString(`  <SubjectData SubjectKey="S` + strings.Repeat("0", 4) + itoa(s) + `"><StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS"><ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1">`)
-			b.WriteString(`<ItemData ItemOID="I.SYS" Value="120"/>`)
-			if s == 7 {
-				b.WriteString(`<ItemData ItemOID="I.SYS" Value="121"/>`)
-			}
-			b.WriteString("</ItemGroupData></FormData></StudyEventData></SubjectData>\n")
-		}
-		b.WriteString(" </ClinicalData>\n</ODM>\n")
-		rep, err := study.Import(ctx, db, alice, strings.NewReader(b.String()), study.ImportOptions{ConfirmWarnings: true})
+		rep, err := study.Import(ctx, db, alice, strings.NewReader(manySubjects(1200, true)), study.ImportOptions{ConfirmWarnings: true})
 		if !errors.Is(err, study.ErrImportRefused) || rep.Applied || !hasDiagnostic(rep, odm.Error, "same item twice") {
 			t.Fatalf("import of a duplicate item: %v %v", err, rep.Diagnostics)
 		}

@@ -3,6 +3,7 @@ package study
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -333,7 +334,7 @@ func checkDefinition(ctx context.Context, d FormDefinition) error {
 		ItemGroupDefs: d.ItemGroups, ItemDefs: d.Items, CodeLists: d.CodeLists, MethodDefs: d.Methods, ConditionDefs: d.Conditions}}
 	doc := odm.NewDocument("CHECK", odm.Snapshot, time.Now())
 	doc.Studies = []*odm.Study{st}
-	_, err := odm.Write(ctx, discard{}, doc, odm.WriteOptions{Compact: true})
+	_, err := odm.Write(ctx, io.Discard, doc, odm.WriteOptions{Compact: true})
 	if err == nil {
 		return nil
 	}
@@ -343,10 +344,6 @@ func checkDefinition(ctx context.Context, d FormDefinition) error {
 	}
 	return fmt.Errorf("check form %s: %w", d.Form.OID, err)
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // changed lists the fields whose values differ, each named prefix + field.
 func changed(prefix string, fields []string, old, new map[string]string) []audit.Change {

@@ -116,6 +116,9 @@ func (s *Server) studyPage(r *http.Request, code string) (*page, error) {
 		row := scheduled{Event: e}
 		if m := e.NominalOffsetMinutes; m != nil {
 			row.When = fmt.Sprintf("Day %d, %s h", study.StudyDay(*m), study.OffsetText(m))
+			if e.WindowBeforeMinutes != nil || e.WindowAfterMinutes != nil {
+				row.When += fmt.Sprintf(" (−%s / +%s min)", intValue(e.WindowBeforeMinutes), intValue(e.WindowAfterMinutes))
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -192,12 +195,10 @@ func (s *Server) studyAddEvent(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	e := study.Event{OID: r.PostFormValue("event_oid"), Name: r.PostFormValue("event_name"), Type: odm.EventType(r.PostFormValue("event_type")),
 		Repeating: r.PostFormValue("repeating") == "yes", Epoch: r.PostFormValue("epoch"), Arm: r.PostFormValue("arm")}
-	off, err := offsetMinutes(r.PostFormValue("offset_hours"))
-	if err != nil {
+	if err := readSchedule(r, &e); err != nil {
 		s.studyProblem(w, r, code, err)
 		return
 	}
-	e.NominalOffsetMinutes = off
 	if err := study.AddEvent(r.Context(), s.DB, visitOf(r).user.Actor(), code, e, r.PostFormValue("reason")); err != nil {
 		s.studyProblem(w, r, code, err)
 		return

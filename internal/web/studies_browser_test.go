@@ -276,12 +276,14 @@ func designStudyInBrowser(t *testing.T, engine store.Engine) {
 		chromedp.WaitVisible(id("event-edit-form")),
 		chromedp.SetValue(id("f-epoch"), "Dosing"),
 		chromedp.SetValue(id("f-arm"), "Cohort 1"),
+		chromedp.SendKeys(id("f-window_before"), "60"),
+		chromedp.SendKeys(id("f-window_after"), "120"),
 		chromedp.SendKeys(id("f-reason"), "protocol amendment 1"),
 		chromedp.Click(`//button[.="Save event"]`),
 		// The study page had a schedule before too: wait for the new one.
 		chromedp.WaitVisible(`//tr[@id="event-SE.DAY1"][contains(., "Dosing")]`))
 	row := browsertest.Get(t, b, "schedule", chromedp.Text(xid("event-SE.DAY1")))
-	if !strings.Contains(row, "Dosing") || !strings.Contains(row, "Cohort 1") || !strings.Contains(row, "Day 2, 24 h") || !strings.Contains(row, "F.UI v1") {
+	if !strings.Contains(row, "Dosing") || !strings.Contains(row, "Cohort 1") || !strings.Contains(row, "Day 2, 24 h (−60 / +120 min)") || !strings.Contains(row, "F.UI v1") {
 		t.Fatalf("schedule row: %q", row)
 	}
 	if grid := browsertest.Get(t, b, "grid", chromedp.Text(id("design-grid"))); !strings.Contains(grid, "●") || !strings.Contains(grid, "Browser form") {
@@ -294,7 +296,8 @@ func designStudyInBrowser(t *testing.T, engine store.Engine) {
 	for _, want := range []string{`<ItemGroupDef OID="IG.VS" Name="Vital signs" Repeating="Yes"`, `<CodeListRef CodeListOID="CL.NY"`,
 		`<MeasurementUnitRef MeasurementUnitOID="MU.KG"`, `Comparator="GE"`, `<CheckValue>30</CheckValue>`, `CodedValue="9"`,
 		`Category="Dosing"`, `<StudyEventRef StudyEventOID="SE.DAY1"`, `Without shoes, after voiding`,
-		`<Alias Context="cohort.arm" Name="Cohort 1"`, `<Alias Context="cohort.nominal_offset_minutes" Name="1440"`} {
+		`<Alias Context="cohort.arm" Name="Cohort 1"`, `<Alias Context="cohort.nominal_offset_minutes" Name="1440"`,
+		`<Alias Context="cohort.window_after_minutes" Name="120"`} {
 		if !strings.Contains(xml, want) {
 			t.Errorf("the export lacks %s", want)
 		}

@@ -48,6 +48,7 @@ func (s *Server) eventPage(r *http.Request) (*page, error) {
 	if r.Method == http.MethodGet {
 		p.Form = url.Values{"event_name": {e.Name}, "event_type": {string(e.Type)}, "repeating": {yes(e.Repeating)},
 			"epoch": {e.Epoch}, "arm": {e.Arm}, "offset_hours": {study.OffsetText(e.NominalOffsetMinutes)},
+			"window_before": {intValue(e.WindowBeforeMinutes)}, "window_after": {intValue(e.WindowAfterMinutes)},
 			"order": {strconv.Itoa(e.Order)}, "version": {strconv.Itoa(st.Version)}}
 	}
 	return p, nil
@@ -76,6 +77,20 @@ func offsetMinutes(v string) (*int, error) {
 	return &m, nil
 }
 
+// readSchedule reads an event's nominal time (hours) and window (minutes)
+// from the posted form into e.
+func readSchedule(r *http.Request, e *study.Event) error {
+	off, err := offsetMinutes(r.PostFormValue("offset_hours"))
+	if err != nil {
+		return err
+	}
+	fe := check.FieldErrors{}
+	e.NominalOffsetMinutes = off
+	e.WindowBeforeMinutes = optionalInt(fe, r, "window_before")
+	e.WindowAfterMinutes = optionalInt(fe, r, "window_after")
+	return fe.Err()
+}
+
 func copysign(x, sign float64) float64 {
 	if sign < 0 {
 		return -x
@@ -90,9 +105,8 @@ func (s *Server) studyEventSave(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	e := study.Event{OID: r.PathValue("event"), Name: r.PostFormValue("event_name"), Type: odm.EventType(r.PostFormValue("event_type")),
 		Repeating: r.PostFormValue("repeating") == "yes", Epoch: r.PostFormValue("epoch"), Arm: r.PostFormValue("arm")}
-	off, err := offsetMinutes(r.PostFormValue("offset_hours"))
+	err := readSchedule(r, &e)
 	if err == nil {
-		e.NominalOffsetMinutes = off
 		if e.Order, err = strconv.Atoi(strings.TrimSpace(r.PostFormValue("order"))); err != nil || e.Order < 1 {
 			err = check.FieldErrors{"order": "Give the event's place in the schedule as a number from 1."}
 		}

@@ -1,6 +1,6 @@
 // Package odmtest generates random but valid ODM documents for property
-// tests in packages that store or move ODM (internal/odm has its own copy
-// in gen_test.go, because its internal tests cannot import this package).
+// tests: internal/odm's own round trip and the packages that store or move
+// ODM.
 package odmtest
 
 import (
