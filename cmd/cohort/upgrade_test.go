@@ -73,15 +73,15 @@ func TestUpgradeFromTheCommandLine(t *testing.T) {
 		t.Fatalf("instance upgrades --json: exit %d %v\n%s", code, err, out)
 	}
 
-	// A slot agreed for later is scheduled, holds the instance, and can be
-	// called off.
+	// A slot agreed for later is scheduled, excludes a second upgrade, and
+	// can be called off.
 	code, out, errOut = cohort(t, dir, "instance", "upgrade", key, "--to", "test+42", "--at", time.Now().Add(48*time.Hour).UTC().Format("2006-01-02T15:04Z"), "--reason", "back to the console's build")
 	m := regexp.MustCompile(`Scheduled operation (\d+)`).FindStringSubmatch(out)
 	if code != 0 || m == nil {
 		t.Fatalf("a scheduled upgrade: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if code, _, errOut := cohort(t, dir, "instance", "stop", key, "--reason", "r"); code != 1 || !strings.Contains(errOut, "is busy") {
-		t.Errorf("stopping an instance with a scheduled upgrade: exit %d\n%s", code, errOut)
+	if code, _, errOut := cohort(t, dir, "instance", "upgrade", key, "--to", "test+42", "--reason", "now instead"); code != 1 || !strings.Contains(errOut, "already has an upgrade scheduled") {
+		t.Errorf("a second upgrade beside a scheduled one: exit %d\n%s", code, errOut)
 	}
 	if code, out, errOut := cohort(t, dir, "upgrade", "cancel", m[1], "--reason", "the customer asked for another slot"); code != 0 || !strings.Contains(out, "Called off") {
 		t.Errorf("upgrade cancel: exit %d\n%s\n%s", code, out, errOut)

@@ -160,6 +160,14 @@ func (c *Console) RequestUpgrade(ctx context.Context, by audit.Actor, key string
 		if inst.Build == to {
 			return refuse("%s already runs %s.", key, to)
 		}
+		var pending int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM upgrade WHERE instance_id = ? AND outcome IN (?, ?, ?)", inst.ID,
+			string(UpgradeScheduled), string(UpgradeQueued), string(UpgradeRunning)).Scan(&pending); err != nil {
+			return fmt.Errorf("look for pending upgrades of %s: %w", key, err)
+		}
+		if pending > 0 {
+			return refuse("%s already has an upgrade scheduled or under way; call it off first to agree another.", key)
+		}
 		var validatedBy string
 		if inst.Kind == Prod {
 			if validatedBy, err = validatedFor(ctx, tx, inst.Org, to); err != nil {
@@ -175,6 +183,12 @@ func (c *Console) RequestUpgrade(ctx context.Context, by audit.Actor, key string
 			outcome, slot = UpgradeScheduled, sql.NullTime{Time: at.UTC(), Valid: true}
 			if _, err := tx.Exec(ctx, "UPDATE operation SET state = ?, step = ?, log = ? WHERE id = ?", string(OpScheduled), "scheduled",
 				stamp("Scheduled for the agreed slot "+at.UTC().Format("2006-01-02 15:04")+" UTC."), op.ID); err != nil {
+				return fmt.Errorf("schedule the upgrade of %s: %w", key, err)
+			}
+			// Until its slot the upgrade does not hold the instance: it keeps
+			// being started after a console restart, and may be stopped. The
+			// lock is taken when the slot comes.
+			if _, err := tx.Exec(ctx, "DELETE FROM instance_lock WHERE operation_id = ?", op.ID); err != nil {
 				return fmt.Errorf("schedule the upgrade of %s: %w", key, err)
 			}
 			op.State, op.Step = OpScheduled, "scheduled"
@@ -303,29 +317,41 @@ func RecentUpgrades(ctx context.Context, q store.Querier, limit int) ([]UpgradeR
 // promoteDue queues the scheduled upgrades whose slot has come, and moves
 // the temporary upgrade VALs along. The worker calls it at every poll.
 func (c *Console) promoteDue(ctx context.Context) {
-	rows, err := c.DB.Query(ctx, "SELECT u.operation_id, u.slot FROM upgrade u JOIN operation p ON p.id = u.operation_id WHERE p.state = ?", string(OpScheduled))
+	rows, err := c.DB.Query(ctx, "SELECT u.operation_id, u.instance_id, u.slot FROM upgrade u JOIN operation p ON p.id = u.operation_id WHERE p.state = ?", string(OpScheduled))
 	if err != nil {
 		if ctx.Err() == nil {
 			c.logger().Error("read the scheduled upgrades", "err", err)
 		}
 		return
 	}
-	var due []int64
+	type slotted struct{ op, inst int64 }
+	var due []slotted
 	now := time.Now()
 	for rows.Next() {
-		var id int64
+		var d slotted
 		var slot sql.NullTime
-		if rows.Scan(&id, &slot) == nil && (!slot.Valid || !slot.Time.After(now)) {
-			due = append(due, id)
+		if rows.Scan(&d.op, &d.inst, &slot) == nil && (!slot.Valid || !slot.Time.After(now)) {
+			due = append(due, d)
 		}
 	}
 	rows.Close()
-	for _, id := range due {
-		if _, err := c.DB.Exec(ctx, "UPDATE operation SET state = ?, log = log || ? WHERE id = ? AND state = ?", string(OpQueued),
-			stamp("The agreed slot has come; the upgrade is queued."), id, string(OpScheduled)); err != nil {
-			c.logger().Error("queue a scheduled upgrade", "operation", id, "err", err)
+	for _, d := range due {
+		// The slot has come: the upgrade takes its instance's lock, or — if
+		// another operation holds it — waits for the next poll.
+		err := c.DB.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO instance_lock (instance_id, operation_id, locked_at) VALUES (?, ?, ?)", d.inst, d.op, now.UTC()); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "UPDATE operation SET state = ?, log = log || ? WHERE id = ? AND state = ?", string(OpQueued),
+				stamp("The agreed slot has come; the upgrade is queued."), d.op, string(OpScheduled)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "UPDATE upgrade SET outcome = ? WHERE operation_id = ?", string(UpgradeQueued), d.op)
+			return err
+		})
+		if err != nil && !store.IsUniqueViolation(err) && ctx.Err() == nil {
+			c.logger().Error("queue a scheduled upgrade", "operation", d.op, "err", err)
 		}
-		c.DB.Exec(ctx, "UPDATE upgrade SET outcome = ? WHERE operation_id = ?", string(UpgradeQueued), id)
 	}
 	c.advanceUpgradeVALs(ctx)
 }

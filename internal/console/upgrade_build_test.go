@@ -634,3 +634,37 @@ func TestUpgradeVALValidatesThePRODUpgrade(t *testing.T) {
 		consoletest.Wait(t, c, op, console.OpDone)
 	}
 }
+
+// TestAScheduledUpgradeWaitsForItsSlot schedules an upgrade a few seconds
+// ahead: until then the instance is free (not held by the operation), then
+// the worker queues and carries it out — never before the agreed slot.
+func TestAScheduledUpgradeWaitsForItsSlot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the project twice and upgrades real instances; skipped with -short")
+	}
+	r := newUpgradeRig(t, store.SQLite, "up-slot")
+	ctx := context.Background()
+	slot := time.Now().Add(8 * time.Second).Truncate(time.Second)
+	op, err := r.c.RequestUpgrade(ctx, audit.Actor{Name: "release-engineer"}, r.key, buildTwo, slot, "agreed evening slot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.State != console.OpScheduled {
+		t.Fatalf("an upgrade at a later slot is %s, want scheduled", op.State)
+	}
+	inst, _ := console.GetInstance(ctx, r.c.DB, r.key)
+	if _, held, err := console.Holder(ctx, r.c.DB, inst.ID); err != nil || held {
+		t.Errorf("a scheduled upgrade holds its instance before the slot (%v)", err)
+	}
+	if _, err := r.c.RequestUpgrade(ctx, audit.System, r.key, buildTwo, time.Time{}, "twice"); !console.IsRefusal(err) {
+		t.Errorf("a second upgrade beside a scheduled one: %v", err)
+	}
+	done := consoletest.Wait(t, r.c, op, console.OpDone)
+	u, err := console.UpgradeByOperation(ctx, r.c.DB, op.ID)
+	if err != nil || u.Outcome != console.Upgraded || !u.Slot.Valid || !u.Slot.Time.Equal(slot) || !u.StartedAt.Valid || u.StartedAt.Time.Before(slot) {
+		t.Fatalf("the scheduled upgrade: %v %+v\n%s", err, u, done.Log)
+	}
+	if build, _ := servedBuild(t, r); build != "26.2+102" {
+		t.Errorf("after its slot the instance serves %s", build)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/store"
@@ -19,6 +21,7 @@ func Release(ctx context.Context, sourceDSN, targetDSN string, origin Origin, no
 	if note == nil {
 		note = func(string) {}
 	}
+	note = throttled(note, time.Second)
 	// The source is read first and closed again: the scan needs its
 	// values, and a PostgreSQL copy of the same source made beside this one
 	// waits for the source to have no connections.
@@ -72,3 +75,19 @@ func Release(ctx context.Context, sourceDSN, targetDSN string, origin Origin, no
 // lifecycle console did: the operation's requester is in the console's own
 // trail, with the operation.
 var ConsoleActor = audit.Actor{ID: 0, Name: "lifecycle console"}
+
+// throttled passes on progress to an operation log at most once per
+// interval for the repetitive per-batch and per-table messages; the other
+// messages (what was found, what went wrong, the outcome) always pass.
+func throttled(note func(string), interval time.Duration) func(string) {
+	var last time.Time
+	return func(msg string) {
+		repetitive := strings.HasPrefix(msg, "Obfuscated ") && strings.Contains(msg, " of ") ||
+			strings.HasPrefix(msg, "Scrubbed ") || strings.HasPrefix(msg, "Scanned ") && strings.HasSuffix(msg, " 0 hits.")
+		if repetitive && time.Since(last) < interval {
+			return
+		}
+		last = time.Now()
+		note(msg)
+	}
+}

@@ -137,10 +137,12 @@ func (o Originals) Scan(ctx context.Context, copy *store.DB, progress func(strin
 						out.First = append(out.First, f)
 					}
 				}
-				mu.Unlock()
+				// Under the lock: callers' progress functions need not be
+				// safe for concurrent use.
 				if err == nil && rows > 0 {
 					progress(fmt.Sprintf("Scanned %s: %d rows, %d hits.", t.name, rows, count))
 				}
+				mu.Unlock()
 			}
 		}()
 	}

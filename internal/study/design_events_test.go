@@ -3,6 +3,7 @@ package study_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -197,6 +198,13 @@ func TestStudyDesignEditing(t *testing.T) {
 		if len(e1) != len(e2) || e2[0].Arm != "Cohort A" || e2[0].NominalOffsetMinutes == nil || *e2[0].NominalOffsetMinutes != 1440 ||
 			e2[0].WindowBeforeMinutes == nil || *e2[0].WindowBeforeMinutes != 60 {
 			t.Fatalf("arm and nominal time did not come back with the import: %+v", e2)
+		}
+		// The columns themselves, not only the aliases Events falls back to.
+		var arm string
+		var offset, before sql.NullInt64
+		must(db2.QueryRow(ctx, `SELECT arm, nominal_offset_minutes, window_before_minutes FROM study_event WHERE oid = ?`, e2[0].OID).Scan(&arm, &offset, &before))
+		if arm != "Cohort A" || offset.Int64 != 1440 || before.Int64 != 60 {
+			t.Fatalf("imported event's schedule columns: arm %q, offset %v, window before %v", arm, offset, before)
 		}
 
 		// Status: illegal moves are refused with a sentence; once active the

@@ -451,8 +451,13 @@ func insertEvent(ctx context.Context, tx *store.Tx, studyID int64, d *odm.StudyE
 	if typ == "" {
 		typ = odm.Scheduled
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO study_event (study_id, oid, name, event_type, repeating, epoch, arm, position, definition)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, studyID, d.OID, d.Name, string(typ), d.Repeating == odm.Yes, d.Category, "", position, string(body)); err != nil {
+	// The schedule travels as cohort.* aliases; the columns are filled from
+	// them so an imported event reads and sorts like one designed here.
+	sc := ScheduleFromAliases(d)
+	if _, err := tx.Exec(ctx, `INSERT INTO study_event (study_id, oid, name, event_type, repeating, epoch, arm, position,
+		nominal_offset_minutes, window_before_minutes, window_after_minutes, definition)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, studyID, d.OID, d.Name, string(typ), d.Repeating == odm.Yes, d.Category, sc.Arm, position,
+		sc.NominalOffsetMinutes, sc.WindowBeforeMinutes, sc.WindowAfterMinutes, string(body)); err != nil {
 		return fmt.Errorf("import event %s: %w", d.OID, err)
 	}
 	for i, fr := range d.FormRefs {
