@@ -22,14 +22,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
-	"strconv"
-	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
 
+	"github.com/cohort-clinical/cohort/bench/internal/measure"
+	"github.com/cohort-clinical/cohort/bench/internal/vitals"
 	"github.com/cohort-clinical/cohort/internal/odm"
 )
 
@@ -47,7 +43,7 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "study.xml")
-	if err := writeFile(file, *items); err != nil {
+	if err := vitals.WriteFile(file, *items); err != nil {
 		log.Fatal(err)
 	}
 	info, err := os.Stat(file)
@@ -55,7 +51,7 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("study: %d ItemData, %d subjects, %.1f MB of ODM XML (%s, %d CPUs)\n\n",
-		*items, subjects(*items), float64(info.Size())/1e6, runtime.Version(), runtime.NumCPU())
+		*items, vitals.Subjects(*items), float64(info.Size())/1e6, runtime.Version(), runtime.NumCPU())
 
 	if *cpuprofile != "" {
 		pf, err := os.Create(*cpuprofile)
@@ -70,197 +66,26 @@ func main() {
 
 	if *only != "import" {
 		fmt.Println("export (rows to io.Discard)")
-		ours, base := compare(*runs, func() error { return exportOurs(io.Discard, *items) },
-			func() error { return exportBaseline(io.Discard, *items) })
+		ours, base, err := measure.Compare(*runs, func(func()) error { return vitals.Export(io.Discard, *items) },
+			func(func()) error { return exportBaseline(io.Discard, *items) })
+		if err != nil {
+			log.Fatal(err)
+		}
 		report("odm.Writer", "encoding/xml Encoder", ours, base, *items)
 		fmt.Printf("  speed of odm.Writer relative to the baseline: %.0f%% by wall time, %.0f%% by CPU time (goal: at least 50%%)\n\n",
-			100*base.seconds()/ours.seconds(), 100*base.cpu.Seconds()/ours.cpu.Seconds())
+			100*base.Seconds()/ours.Seconds(), 100*base.CPU.Seconds()/ours.CPU.Seconds())
 	}
 	if *only != "export" {
 		fmt.Println("import (file to rows)")
-		ours, base := compare(*runs, func() error { return importOurs(file, *items) },
-			func() error { return importBaseline(file) })
+		ours, base, err := measure.Compare(*runs, func(func()) error { return importOurs(file, *items) },
+			func(func()) error { return importBaseline(file) })
+		if err != nil {
+			log.Fatal(err)
+		}
 		report("odm.Reader", "Decoder.Token loop", ours, base, *items)
 		fmt.Printf("  time of odm.Reader relative to the baseline: %.2f× by wall time, %.2f× by CPU time (goal: at most 2×)\n",
-			ours.seconds()/base.seconds(), ours.cpu.Seconds()/base.cpu.Seconds())
+			ours.Seconds()/base.Seconds(), ours.CPU.Seconds()/base.CPU.Seconds())
 	}
-}
-
-// measurement is the fastest run of a job and the highest peak heap of all
-// runs.
-type measurement struct {
-	elapsed time.Duration
-	cpu     time.Duration // user and system time of the process during the run
-	peak    uint64        // bytes of live heap above the level before the run
-}
-
-func (m measurement) seconds() float64 { return m.elapsed.Seconds() }
-
-func report(ours, base string, o, b measurement, items int) {
-	fmt.Printf("  %-22s %6.2f s  %5.0f k rows/s  CPU %6.2f s  peak heap %5.1f MB\n", ours, o.seconds(), float64(items)/o.seconds()/1e3, o.cpu.Seconds(), float64(o.peak)/1e6)
-	fmt.Printf("  %-22s %6.2f s  %5.0f k rows/s  CPU %6.2f s  peak heap %5.1f MB\n", base, b.seconds(), float64(items)/b.seconds()/1e3, b.cpu.Seconds(), float64(b.peak)/1e6)
-	fmt.Printf("  peak heap of %s relative to the baseline: %.2f×\n", ours, float64(o.peak)/float64(max(b.peak, 1)))
-}
-
-// compare runs ours and the baseline n times each, alternately, so that a
-// change in the machine's load affects both alike.
-func compare(n int, ours, base func() error) (measurement, measurement) {
-	var o, b measurement
-	for i := 0; i < n; i++ {
-		o.add(i, measure(ours))
-		b.add(i, measure(base))
-	}
-	return o, b
-}
-
-// add keeps the fastest times and the highest peak of the runs so far.
-func (m *measurement) add(run int, r measurement) {
-	if run == 0 || r.elapsed < m.elapsed {
-		m.elapsed = r.elapsed
-	}
-	if run == 0 || r.cpu < m.cpu {
-		m.cpu = r.cpu
-	}
-	m.peak = max(m.peak, r.peak)
-}
-
-// measure runs job once, sampling the live heap meanwhile.
-func measure(job func() error) measurement {
-	runtime.GC()
-	start := heapLive()
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // sample the live heap; runtime/metrics does not stop the world
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				if h := heapLive(); h > peak.Load() {
-					peak.Store(h)
-				}
-			}
-		}
-	}()
-	t0, c0 := time.Now(), cpuTime()
-	if err := job(); err != nil {
-		log.Fatal(err)
-	}
-	elapsed, cpu := time.Since(t0), cpuTime()-c0
-	close(done)
-	wg.Wait()
-	m := measurement{elapsed: elapsed, cpu: cpu}
-	if p := peak.Load(); p > start {
-		m.peak = p - start
-	}
-	return m
-}
-
-var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-
-func heapLive() uint64 {
-	metrics.Read(heapSample)
-	return heapSample[0].Value.Uint64()
-}
-
-// The study: subjects with one screening visit of two forms; each form has
-// repeating vital-sign groups of ten items.
-const (
-	itemsPerGroup   = 10
-	groupsPerForm   = 5
-	formsPerSubject = 2
-	itemsPerSubject = itemsPerGroup * groupsPerForm * formsPerSubject
-)
-
-func subjects(items int) int { return (items + itemsPerSubject - 1) / itemsPerSubject }
-
-// rows yields the study's rows sorted, fresh values each time, as a storage
-// layer reading a table would.
-func rows(items int, yield func(*odm.Row) error) error {
-	clinical := &odm.ClinicalData{StudyOID: "ST.BENCH", MetaDataVersionOID: "MDV.1"}
-	itemOIDs := make([]string, itemsPerGroup)
-	for i := range itemOIDs {
-		itemOIDs[i] = "IT.VS." + strconv.Itoa(i+1)
-	}
-	for n := 0; n < items; n++ {
-		s, rest := n/itemsPerSubject, n%itemsPerSubject
-		f, rest := rest/(itemsPerGroup*groupsPerForm), rest%(itemsPerGroup*groupsPerForm)
-		g, i := rest/itemsPerGroup, rest%itemsPerGroup
-		row := &odm.Row{
-			Clinical: clinical,
-			Subject:  &odm.SubjectData{SubjectKey: "SUBJ-" + strconv.Itoa(100000+s)},
-			Event:    &odm.StudyEventData{StudyEventOID: "SE.SCREENING", StudyEventRepeatKey: "1"},
-			Form:     &odm.FormData{FormOID: "F.VS" + strconv.Itoa(f+1), FormRepeatKey: "1"},
-			Group:    &odm.ItemGroupData{ItemGroupOID: "IG.VS", ItemGroupRepeatKey: strconv.Itoa(g + 1)},
-			Item:     &odm.ItemData{ItemOID: itemOIDs[i], Value: strconv.Itoa(60 + (n*7)%120)},
-		}
-		if err := yield(row); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// design is the metadata of the study.
-func design() *odm.Document {
-	var refs []*odm.ItemRef
-	var defs []*odm.ItemDef
-	for i := 1; i <= itemsPerGroup; i++ {
-		oid := "IT.VS." + strconv.Itoa(i)
-		refs = append(refs, &odm.ItemRef{ItemOID: oid, Mandatory: odm.No})
-		defs = append(defs, &odm.ItemDef{OID: oid, Name: "Vital sign " + strconv.Itoa(i), DataType: odm.Integer})
-	}
-	var forms []*odm.FormDef
-	var formRefs []*odm.FormRef
-	for f := 1; f <= formsPerSubject; f++ {
-		oid := "F.VS" + strconv.Itoa(f)
-		forms = append(forms, &odm.FormDef{OID: oid, Name: "Vitals " + strconv.Itoa(f), Repeating: odm.No,
-			ItemGroupRefs: []*odm.ItemGroupRef{{ItemGroupOID: "IG.VS", Mandatory: odm.Yes}}})
-		formRefs = append(formRefs, &odm.FormRef{FormOID: oid, Mandatory: odm.Yes})
-	}
-	doc := odm.NewDocument("BENCH", odm.Snapshot, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	doc.Studies = []*odm.Study{{
-		OID:             "ST.BENCH",
-		GlobalVariables: odm.GlobalVariables{StudyName: "Benchmark", ProtocolName: "BENCH-1"},
-		MetaDataVersions: []*odm.MetaDataVersion{{
-			OID: "MDV.1", Name: "Version 1",
-			Protocol:       &odm.Protocol{StudyEventRefs: []*odm.StudyEventRef{{StudyEventOID: "SE.SCREENING", Mandatory: odm.Yes}}},
-			StudyEventDefs: []*odm.StudyEventDef{{OID: "SE.SCREENING", Name: "Screening", Repeating: odm.No, Type: odm.Scheduled, FormRefs: formRefs}},
-			FormDefs:       forms,
-			ItemGroupDefs:  []*odm.ItemGroupDef{{OID: "IG.VS", Name: "Vital signs", Repeating: odm.Yes, ItemRefs: refs}},
-			ItemDefs:       defs,
-		}},
-	}}
-	return doc
-}
-
-func exportOurs(out io.Writer, items int) error {
-	ctx := context.Background()
-	w := odm.NewWriter(out, odm.WriteOptions{})
-	if err := w.Begin(ctx, design()); err != nil {
-		return err
-	}
-	if err := rows(items, func(r *odm.Row) error { return w.WriteRow(ctx, r) }); err != nil {
-		return err
-	}
-	return w.Close(ctx)
-}
-
-func writeFile(path string, items int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := exportOurs(f, items); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // exportBaseline writes the same ClinicalData with a bare encoding/xml
@@ -284,7 +109,7 @@ func exportBaseline(out io.Writer, items int) error {
 		return err
 	}
 	var subject, form, group string
-	err := rows(items, func(r *odm.Row) error {
+	err := vitals.Rows(items, func(r *odm.Row) error {
 		newSubject := r.Subject.SubjectKey != subject
 		newForm := newSubject || r.Form.FormOID != form
 		newGroup := newForm || r.Group.ItemGroupRepeatKey != group
@@ -325,6 +150,12 @@ func exportBaseline(out io.Writer, items int) error {
 		}
 	}
 	return enc.Close()
+}
+
+// report adds the ratio of peak heaps to measure.Report.
+func report(ours, base string, o, b measure.Measurement, items int) {
+	measure.Report(ours, base, o, b, items)
+	fmt.Printf("  peak heap of %s relative to the baseline: %.2f×\n", ours, float64(o.Peak)/float64(max(b.Peak, 1)))
 }
 
 func importOurs(path string, items int) error {
@@ -378,14 +209,4 @@ func importBaseline(path string) error {
 			return err
 		}
 	}
-}
-
-// cpuTime returns the user and system time the process has used, which a
-// busy machine disturbs less than wall time.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return 0
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }

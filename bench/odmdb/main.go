@@ -33,15 +33,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
 
+	"github.com/cohort-clinical/cohort/bench/internal/measure"
+	"github.com/cohort-clinical/cohort/bench/internal/vitals"
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/odm"
 	"github.com/cohort-clinical/cohort/internal/store"
@@ -64,7 +60,7 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "study.xml")
-	if err := writeFile(file, *items); err != nil {
+	if err := vitals.WriteFile(file, *items); err != nil {
 		log.Fatal(err)
 	}
 	info, err := os.Stat(file)
@@ -72,7 +68,7 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("study: %d ItemData, %d subjects, %.1f MB of ODM XML (%s, %d CPUs)\n",
-		*items, subjects(*items), float64(info.Size())/1e6, runtime.Version(), runtime.NumCPU())
+		*items, vitals.Subjects(*items), float64(info.Size())/1e6, runtime.Version(), runtime.NumCPU())
 
 	if *cpuprofile != "" {
 		pf, err := os.Create(*cpuprofile)
@@ -148,8 +144,8 @@ func run(ctx context.Context, engine, dsn, file string, items, runs int) error {
 
 	// Import: the bare parse first, then cohort's into the empty database.
 	fmt.Println("import (file into an empty database)")
-	base := measure(func(quarter func()) error { return importBaseline(file, size.Size(), quarter) })
-	ours := measure(func(quarter func()) error {
+	base := must(measure.Run(func(quarter func()) error { return importBaseline(file, size.Size(), quarter) }))
+	ours := must(measure.Run(func(quarter func()) error {
 		f, err := os.Open(file)
 		if err != nil {
 			return err
@@ -169,10 +165,10 @@ func run(ctx context.Context, engine, dsn, file string, items, runs int) error {
 			return fmt.Errorf("import stored %d ItemData (applied %v): %v", rep.ItemData, rep.Applied, rep.Diagnostics)
 		}
 		return nil
-	})
-	report("study.Import", "Decoder.Token loop", ours, base, items)
+	}))
+	measure.Report("study.Import", "Decoder.Token loop", ours, base, items)
 	fmt.Printf("  import time relative to the bare parse: %.2f× by wall time, %.2f× by CPU time (goal: at most 2×)\n",
-		ours.seconds()/base.seconds(), ours.cpu.Seconds()/base.cpu.Seconds())
+		ours.Seconds()/base.Seconds(), ours.CPU.Seconds()/base.CPU.Seconds())
 	if n, err := study.ItemDataCount(ctx, db, "ST.BENCH"); err != nil || n != int64(items) {
 		return fmt.Errorf("the database holds %d ItemData after the import: %v", n, err)
 	}
@@ -183,9 +179,9 @@ func run(ctx context.Context, engine, dsn, file string, items, runs int) error {
 	if err != nil {
 		return err
 	}
-	var o, b measurement
+	var o, b measure.Measurement
 	for i := range runs {
-		o.add(i, measure(func(quarter func()) error {
+		o.Add(i, must(measure.Run(func(quarter func()) error {
 			var cw countWriter
 			called := false
 			_, err := study.Export(ctx, db, "ST.BENCH", &cw, study.ExportOptions{What: "clinical", Progress: func(n int64) {
@@ -195,103 +191,21 @@ func run(ctx context.Context, engine, dsn, file string, items, runs int) error {
 				}
 			}})
 			return err
-		}))
-		b.add(i, measure(func(quarter func()) error { return exportBaseline(ctx, db, s.ID, items, quarter) }))
+		})))
+		b.Add(i, must(measure.Run(func(quarter func()) error { return exportBaseline(ctx, db, s.ID, items, quarter) })))
 	}
-	report("study.Export", "encoding/xml Encoder", o, b, items)
+	measure.Report("study.Export", "encoding/xml Encoder", o, b, items)
 	fmt.Printf("  export speed relative to the bare writer: %.0f%% by wall time, %.0f%% by CPU time (goal: at least 50%%)\n",
-		100*b.seconds()/o.seconds(), 100*b.cpu.Seconds()/o.cpu.Seconds())
+		100*b.Seconds()/o.Seconds(), 100*b.CPU.Seconds()/o.CPU.Seconds())
 	fmt.Printf("  memory: import peak heap %.1f MB after a quarter of the file, %.1f MB over all of it; export %.1f MB after %d rows, %.1f MB after %d\n",
-		mb(ours.quarterPeak), mb(ours.peak), mb(o.quarterPeak), items/4, mb(o.peak), items)
+		measure.MB(ours.QuarterPeak), measure.MB(ours.Peak), measure.MB(o.QuarterPeak), items/4, measure.MB(o.Peak), items)
 	return nil
 }
-
-func mb(n uint64) float64 { return float64(n) / 1e6 }
 
 // countWriter discards what is written, as io.Discard does, and counts it.
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-// measurement is the fastest run of a job and the highest peaks of all runs.
-type measurement struct {
-	elapsed     time.Duration
-	cpu         time.Duration // user and system time of the process during the run
-	peak        uint64        // bytes of live heap above the level before the run
-	quarterPeak uint64        // the same, until a quarter of the rows were done
-}
-
-func (m measurement) seconds() float64 { return m.elapsed.Seconds() }
-
-func (m *measurement) add(run int, r measurement) {
-	if run == 0 || r.elapsed < m.elapsed {
-		m.elapsed = r.elapsed
-	}
-	if run == 0 || r.cpu < m.cpu {
-		m.cpu = r.cpu
-	}
-	m.peak = max(m.peak, r.peak)
-	m.quarterPeak = max(m.quarterPeak, r.quarterPeak)
-}
-
-func report(ours, base string, o, b measurement, items int) {
-	fmt.Printf("  %-22s %6.2f s  %5.0f k rows/s  CPU %6.2f s  peak heap %6.1f MB\n", ours, o.seconds(), float64(items)/o.seconds()/1e3, o.cpu.Seconds(), mb(o.peak))
-	fmt.Printf("  %-22s %6.2f s  %5.0f k rows/s  CPU %6.2f s  peak heap %6.1f MB\n", base, b.seconds(), float64(items)/b.seconds()/1e3, b.cpu.Seconds(), mb(b.peak))
-}
-
-// measure runs job once, sampling the live heap every millisecond; job
-// calls quarter when a quarter of its rows are done.
-func measure(job func(quarter func()) error) measurement {
-	runtime.GC()
-	start := heapLive()
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // runtime/metrics does not stop the world
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				if h := heapLive(); h > peak.Load() {
-					peak.Store(h)
-				}
-			}
-		}
-	}()
-	var quarter uint64
-	t0, c0 := time.Now(), cpuTime()
-	if err := job(func() {
-		if h := heapLive(); h > peak.Load() {
-			peak.Store(h)
-		}
-		quarter = peak.Load()
-	}); err != nil {
-		log.Fatal(err)
-	}
-	elapsed, cpu := time.Since(t0), cpuTime()-c0
-	close(done)
-	wg.Wait()
-	m := measurement{elapsed: elapsed, cpu: cpu}
-	if p := peak.Load(); p > start {
-		m.peak = p - start
-	}
-	if quarter > start {
-		m.quarterPeak = quarter - start
-	}
-	return m
-}
-
-var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-
-func heapLive() uint64 {
-	metrics.Read(heapSample)
-	return heapSample[0].Value.Uint64()
-}
 
 // vmHWM is the process's peak resident set size from /proc.
 func vmHWM() string {
@@ -305,81 +219,6 @@ func vmHWM() string {
 		}
 	}
 	return "unknown"
-}
-
-// The study: subjects with one screening visit of two forms; each form has
-// repeating vital-sign groups of ten items (as in bench/odm).
-const (
-	itemsPerGroup   = 10
-	groupsPerForm   = 5
-	formsPerSubject = 2
-	itemsPerSubject = itemsPerGroup * groupsPerForm * formsPerSubject
-)
-
-func subjects(items int) int { return (items + itemsPerSubject - 1) / itemsPerSubject }
-
-func design() *odm.Document {
-	var refs []*odm.ItemRef
-	var defs []*odm.ItemDef
-	for i := 1; i <= itemsPerGroup; i++ {
-		oid := "IT.VS." + strconv.Itoa(i)
-		refs = append(refs, &odm.ItemRef{ItemOID: oid, Mandatory: odm.No})
-		defs = append(defs, &odm.ItemDef{OID: oid, Name: "Vital sign " + strconv.Itoa(i), DataType: odm.Integer})
-	}
-	var forms []*odm.FormDef
-	var formRefs []*odm.FormRef
-	for f := 1; f <= formsPerSubject; f++ {
-		oid := "F.VS" + strconv.Itoa(f)
-		forms = append(forms, &odm.FormDef{OID: oid, Name: "Vitals " + strconv.Itoa(f), Repeating: odm.No,
-			ItemGroupRefs: []*odm.ItemGroupRef{{ItemGroupOID: "IG.VS", Mandatory: odm.Yes}}})
-		formRefs = append(formRefs, &odm.FormRef{FormOID: oid, Mandatory: odm.Yes})
-	}
-	doc := odm.NewDocument("BENCH", odm.Snapshot, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	doc.Studies = []*odm.Study{{
-		OID:             "ST.BENCH",
-		GlobalVariables: odm.GlobalVariables{StudyName: "Benchmark", StudyDescription: "Benchmark", ProtocolName: "BENCH-1"},
-		MetaDataVersions: []*odm.MetaDataVersion{{
-			OID: "MDV.1", Name: "Version 1",
-			Protocol:       &odm.Protocol{StudyEventRefs: []*odm.StudyEventRef{{StudyEventOID: "SE.SCREENING", Mandatory: odm.Yes}}},
-			StudyEventDefs: []*odm.StudyEventDef{{OID: "SE.SCREENING", Name: "Screening", Repeating: odm.No, Type: odm.Scheduled, FormRefs: formRefs}},
-			FormDefs:       forms,
-			ItemGroupDefs:  []*odm.ItemGroupDef{{OID: "IG.VS", Name: "Vital signs", Repeating: odm.Yes, ItemRefs: refs}},
-			ItemDefs:       defs,
-		}},
-	}}
-	return doc
-}
-
-// writeFile writes the study with its clinical data.
-func writeFile(path string, items int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	ctx := context.Background()
-	w := odm.NewWriter(f, odm.WriteOptions{})
-	if err := w.Begin(ctx, design()); err != nil {
-		return err
-	}
-	clinical := &odm.ClinicalData{StudyOID: "ST.BENCH", MetaDataVersionOID: "MDV.1"}
-	for n := range items {
-		s, rest := n/itemsPerSubject, n%itemsPerSubject
-		fm, rest := rest/(itemsPerGroup*groupsPerForm), rest%(itemsPerGroup*groupsPerForm)
-		g, i := rest/itemsPerGroup, rest%itemsPerGroup
-		row := &odm.Row{
-			Clinical: clinical,
-			Subject:  &odm.SubjectData{SubjectKey: "SUBJ-" + strconv.Itoa(100000+s)},
-			Event:    &odm.StudyEventData{StudyEventOID: "SE.SCREENING", StudyEventRepeatKey: "1"},
-			Form:     &odm.FormData{FormOID: "F.VS" + strconv.Itoa(fm+1), FormRepeatKey: "1"},
-			Group:    &odm.ItemGroupData{ItemGroupOID: "IG.VS", ItemGroupRepeatKey: strconv.Itoa(g + 1)},
-			Item:     &odm.ItemData{ItemOID: "IT.VS." + strconv.Itoa(i+1), Value: strconv.Itoa(60 + (n*7)%120)},
-		}
-		if err := w.WriteRow(ctx, row); err != nil {
-			return err
-		}
-	}
-	return w.Close(ctx)
 }
 
 // exportBaseline runs the export's query and writes the rows with a bare
@@ -491,12 +330,10 @@ func importBaseline(path string, size int64, quarter func()) error {
 	}
 }
 
-// cpuTime returns the user and system time the process has used, which a
-// busy machine disturbs less than wall time.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return 0
+// must stops the benchmark on a failed run: its figures would mean nothing.
+func must(m measure.Measurement, err error) measure.Measurement {
+	if err != nil {
+		log.Fatal(err)
 	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	return m
 }

@@ -91,6 +91,18 @@ func obfuscate(ctx context.Context, db *store.DB, secret []byte, origin Origin, 
 			return res, fmt.Errorf("obfuscate: %w", err)
 		}
 		defer db.Exec(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.Itoa(before))
+		// Nobody uses the copy yet and a crash only means copying again, so
+		// the rewrite keeps its rollback journal in memory and writes each
+		// changed page once, into the file, instead of into the write-ahead
+		// log and then the file. The switch needs the copy to have no other
+		// connection; where it has one, the rewrite simply stays in WAL.
+		var mode string
+		if err := db.Raw().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err == nil && mode == "wal" {
+			var now string
+			if err := db.Raw().QueryRowContext(ctx, "PRAGMA journal_mode = MEMORY").Scan(&now); err == nil && now == "memory" {
+				defer db.Raw().ExecContext(context.WithoutCancel(ctx), "PRAGMA journal_mode = WAL")
+			}
+		}
 	}
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		vs, err := readVolunteers(ctx, tx)
