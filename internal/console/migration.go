@@ -504,6 +504,16 @@ func (c *Console) LoadMigration(ctx context.Context, runID int64, target Spec, n
 // number n of org, with a reason, and records the milestone
 // MigrationSignedOff. Only the latest successful run can be signed off.
 func (c *Console) SignOffMigration(ctx context.Context, by audit.Actor, org string, n int, reason string) error {
+	return c.signOffMigration(ctx, by, org, n, reason, nil)
+}
+
+// MigrationSignOffMeaning is what signing a migration run's output off means.
+const MigrationSignOffMeaning = "I confirm that the output of this migration run is correct and complete and may be used for VAL and PROD."
+
+// signOffMigration signs run n off in one transaction: the run, the
+// milestone and, when signed electronically, the signature all land or none
+// does.
+func (c *Console) signOffMigration(ctx context.Context, by audit.Actor, org string, n int, reason string, signature func(tx *store.Tx, orgID int64) error) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return check.FieldErrors{"reason": "Say why the migration output is signed off; the reason is kept in the console's audit trail."}
@@ -515,25 +525,31 @@ func (c *Console) SignOffMigration(ctx context.Context, by audit.Actor, org stri
 	if run.State != RunDone {
 		return refuse("Migration run %d of %s is %s; only a successful run's output can be signed off.", n, org, run.State)
 	}
-	var latest int
-	if err := c.DB.QueryRow(ctx, "SELECT COALESCE(MAX(number), 0) FROM migration_run WHERE organisation_id = ? AND state = ?",
-		run.organisation, string(RunDone)).Scan(&latest); err != nil {
-		return fmt.Errorf("find the latest migration run: %w", err)
-	}
-	if latest != n {
-		return refuse("Only the latest successful migration run can be signed off: run %d is newer than run %d, and the Migration instance holds its output.", latest, n)
-	}
-	if run.SignedOff() {
-		return refuse("Migration run %d of %s was already signed off by %s.", n, org, run.SignedOffBy)
-	}
-	if err := RecordMilestone(ctx, c.DB, by, org, MigrationSignedOff, fmt.Sprintf("migration run %d signed off: %s", n, reason)); err != nil {
-		return err
-	}
 	return c.DB.InTx(ctx, func(tx *store.Tx) error {
+		var latest int
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(number), 0) FROM migration_run WHERE organisation_id = ? AND state = ?",
+			run.organisation, string(RunDone)).Scan(&latest); err != nil {
+			return fmt.Errorf("find the latest migration run: %w", err)
+		}
+		if latest != n {
+			return refuse("Only the latest successful migration run can be signed off: run %d is newer than run %d, and the Migration instance holds its output.", latest, n)
+		}
 		now := time.Now().UTC()
-		if _, err := tx.Exec(ctx, "UPDATE migration_run SET signed_off_by = ?, signed_off_at = ?, signoff_reason = ? WHERE id = ? AND signed_off_at IS NULL",
-			by.Name, now, reason, run.ID); err != nil {
+		res, err := tx.Exec(ctx, "UPDATE migration_run SET signed_off_by = ?, signed_off_at = ?, signoff_reason = ? WHERE id = ? AND signed_off_at IS NULL",
+			by.Name, now, reason, run.ID)
+		if err != nil {
 			return fmt.Errorf("sign off migration run %d: %w", n, err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return refuse("Migration run %d of %s was already signed off by %s.", n, org, run.SignedOffBy)
+		}
+		if signature != nil {
+			if err := signature(tx, run.organisation); err != nil {
+				return err
+			}
+		}
+		if err := reach(ctx, tx, run.organisation, org, by, MigrationSignedOff, fmt.Sprintf("migration run %d signed off: %s", n, reason)); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Update, Entity: "migration_run", EntityID: org + "/" + strconv.Itoa(n),
 			Reason: reason, Changes: []audit.Change{{Field: "signed_off_at", New: now.Format(time.RFC3339)}}})
@@ -565,9 +581,13 @@ func (c *Console) SignOffMigrationSigned(ctx context.Context, s Signer, org stri
 	if strings.TrimSpace(reason) == "" {
 		return check.FieldErrors{"reason": "Say why the migration output is signed off; the reason is kept in the console's audit trail."}
 	}
-	u, err := verifySigner(ctx, c.DB, s, fmt.Sprintf("%s/migration-run-%d", org, n))
+	subject := fmt.Sprintf("migration-run/%d", n)
+	u, err := verifySigner(ctx, c.DB, s, org+"/"+subject)
 	if err != nil {
 		return err
 	}
-	return c.SignOffMigration(ctx, u.Actor(), org, n, reason)
+	return c.signOffMigration(ctx, u.Actor(), org, n, reason, func(tx *store.Tx, orgID int64) error {
+		_, err := sign(ctx, tx, orgID, org, u, subject, 0, MigrationSignOffMeaning, reason)
+		return err
+	})
 }

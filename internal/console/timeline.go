@@ -172,25 +172,7 @@ func RecordMilestone(ctx context.Context, db *store.DB, by audit.Actor, org stri
 		if err != nil {
 			return err
 		}
-		facts, err := factsOf(ctx, tx, org)
-		if err != nil {
-			return err
-		}
-		if facts.Has(m) {
-			return nil
-		}
-		if err := checkMilestone(ctx, tx, org, m); err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		if err := upsertMilestone(ctx, tx, o.ID, string(m), "reached_at", now, by); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "UPDATE milestone SET reached_by = ? WHERE organisation_id = ? AND code = ?", by.Name, o.ID, string(m)); err != nil {
-			return fmt.Errorf("record %s: %w", m, err)
-		}
-		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Update, Entity: "timeline", EntityID: org + "/" + string(m),
-			Reason: nonEmpty(reason, string(m)), Changes: []audit.Change{{Field: "reached_at", New: now.Format(time.RFC3339)}}})
+		return reach(ctx, tx, o.ID, org, by, m, reason)
 	})
 }
 

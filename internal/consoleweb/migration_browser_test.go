@@ -100,4 +100,11 @@ func migrationWalk(t *testing.T, e store.Engine) {
 	if !facts.Has(console.MigrationSignedOff) {
 		t.Error("the sign-off in the browser did not record the milestone")
 	}
+	sigs, err := console.Signatures(context.Background(), c.DB, "demo-cru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig, ok := sigs["migration-run/1"]; !ok || sig.Meaning != console.MigrationSignOffMeaning || sig.Username != "admin" {
+		t.Errorf("the sign-off is not kept as an electronic signature: %+v (all: %v)", sig, sigs)
+	}
 }

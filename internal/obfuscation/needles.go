@@ -60,6 +60,9 @@ type needles struct {
 	// cells of a copy miss it, and a 1 MiB bit set answers that from the
 	// cache where the map would not.
 	wholeBits []uint64
+	// minWhole is the length in bytes of the shortest whole value; shorter
+	// text is not looked up.
+	minWhole int
 	// phiQuestions are the custom questions whose answers are PHI; the
 	// answers to the others are not looked for.
 	phiQuestions map[string]bool
@@ -142,6 +145,9 @@ func (n *needles) addWhole(field, s string, min int) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if utf8.RuneCountInString(s) >= min {
 		n.whole[s] = field
+		if n.minWhole == 0 || len(s) < n.minWhole {
+			n.minWhole = len(s)
+		}
 		h := maphash.String(n.seed, s) & (wholeFilterBits - 1)
 		n.wholeBits[h/64] |= 1 << (h % 64)
 		n.Values++

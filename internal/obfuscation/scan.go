@@ -463,7 +463,7 @@ func (m *matcher) whole(c []byte, ascii bool) (string, bool) {
 	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
 		s = s[:len(s)-1]
 	}
-	if len(s) < minNameRunes {
+	if len(s) < minNameRunes || len(s) < m.n.minWhole {
 		return "", false
 	}
 	if !ascii {
