@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/cohort-clinical/cohort/internal/setting"
 	"github.com/cohort-clinical/cohort/internal/store"
 )
 
@@ -34,4 +36,18 @@ func CheckPassword(ctx context.Context, q store.Querier, userID int64, pw string
 		return ErrWrongPassword
 	}
 	return nil
+}
+
+// LockoutFrom reads the lockout rule from the system settings.
+func LockoutFrom(v setting.Values) Lockout {
+	return Lockout{Threshold: v.Int("lockout.threshold"), Duration: v.Minutes("lockout.minutes")}
+}
+
+// FailedSignature counts a wrong password given to sign electronically as a
+// failed log-in, so guessing through signature forms locks the account as
+// guessing at the login page does (21 CFR 11.300(d)). It returns the
+// LockedError when this attempt locked the account, ErrBadCredentials
+// otherwise.
+func FailedSignature(ctx context.Context, db *store.DB, lock Lockout, u User) error {
+	return failed(ctx, db, lock, u, time.Now().UTC(), "wrong password when signing")
 }

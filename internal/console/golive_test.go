@@ -221,3 +221,30 @@ func TestPairsRefuseWhatTheirPreconditionsMiss(t *testing.T) {
 		}
 	})
 }
+
+// Guessing a password through a signature form locks the account as
+// guessing at the login page does; once locked, even the right password
+// signs nothing.
+func TestWrongSignaturePasswordsLockTheAccount(t *testing.T) {
+	eachEngine(t, func(t *testing.T, c *console.Console) {
+		ctx := context.Background()
+		dana, _ := signers(t, c)
+		mustOrg(t, c, "acme")
+		guess := console.Signer{SessionUserID: dana.ID, Username: dana.Username, Password: "guess"}
+		var err error
+		for range 5 { // the default lockout threshold
+			_, err = console.SignGoLiveStep(ctx, c.DB, guess, "acme", "source-dump", "guessing")
+		}
+		if !console.IsRefusal(err) || !strings.Contains(err.Error(), "is locked until") {
+			t.Fatalf("the fifth wrong signature password: %v", err)
+		}
+		right := guess
+		right.Password = signPassword
+		if _, err := console.SignGoLiveStep(ctx, c.DB, right, "acme", "source-dump", "now with the right one"); !console.IsRefusal(err) || !strings.Contains(err.Error(), "locked") {
+			t.Fatalf("a locked account signed: %v", err)
+		}
+		if n := auditCount(t, c.DB, "lockout", "locked_until"); n != 1 {
+			t.Errorf("the lockout left %d audit entries, want 1", n)
+		}
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/cohort-clinical/cohort/internal/account"
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/check"
+	"github.com/cohort-clinical/cohort/internal/setting"
 	"github.com/cohort-clinical/cohort/internal/store"
 )
 
@@ -100,6 +101,14 @@ func verifySigner(ctx context.Context, db *store.DB, s Signer, subject string) (
 	}
 	if err := account.CheckPassword(ctx, db, u.ID, s.Password); errors.Is(err, account.ErrWrongPassword) {
 		failed(u.Actor(), "wrong password")
+		settings, err := setting.Load(ctx, db)
+		if err != nil {
+			return u, err
+		}
+		var locked *account.LockedError
+		if err := account.FailedSignature(ctx, db, account.LockoutFrom(settings), u); errors.As(err, &locked) {
+			return u, refuse("Too many wrong passwords: the account %s is locked until %s UTC; nothing was signed.", u.Username, locked.Until.UTC().Format("15:04"))
+		}
 		return u, errBadSignature
 	} else if err != nil {
 		return u, err
