@@ -13,7 +13,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/console"
 )
 
@@ -95,15 +94,8 @@ func runGoLive(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "validation-done":
 		sig, err = console.SignValidationDone(ctx, c.DB, s, *org, *comment)
 	}
-	if fe, ok := check.AsFieldErrors(err); ok {
-		var msgs []string
-		for _, m := range fe {
-			msgs = append(msgs, m)
-		}
-		return errors.New(strings.Join(msgs, " "))
-	}
 	if err != nil {
-		return err
+		return sentences(err)
 	}
 	fmt.Fprintf(stdout, "Signed: %s\n", sig)
 	if verb == "complete" {

@@ -8,10 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // site time zones must validate on machines without a zoneinfo database
+
+	"github.com/cohort-clinical/cohort/internal/check"
 )
 
 // Set at build time with -ldflags "-X main.version=… -X main.buildNumber=…".
@@ -99,4 +104,19 @@ func usage(w io.Writer) {
 
 func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// sentences turns a domain's field errors, which a page shows beside each
+// field, into the sentences alone for the terminal, in a stable order.
+func sentences(err error) error {
+	fe, ok := check.AsFieldErrors(err)
+	if !ok {
+		return err
+	}
+	keys := slices.Sorted(maps.Keys(fe))
+	msgs := make([]string, len(keys))
+	for i, k := range keys {
+		msgs[i] = fe[k]
+	}
+	return errors.New(strings.Join(msgs, " "))
 }

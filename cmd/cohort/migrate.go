@@ -14,7 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/instance"
 	"github.com/cohort-clinical/cohort/internal/migration"
@@ -442,15 +441,8 @@ func runMigrateSignOff(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	err = c.SignOffMigrationSigned(ctx, console.Signer{Username: *user, Password: pw}, o, n, *reason)
-	if fe, ok := check.AsFieldErrors(err); ok {
-		var msgs []string
-		for _, m := range fe {
-			msgs = append(msgs, m)
-		}
-		return errors.New(strings.Join(msgs, " "))
-	}
 	if err != nil {
-		return err
+		return sentences(err)
 	}
 	fmt.Fprintf(stdout, "Migration run %d of %s signed off; the milestone \"Migration output signed off\" is recorded.\n", n, o)
 	return nil
