@@ -165,10 +165,22 @@ func Record(ctx context.Context, tx *store.Tx, ev Event) error {
 // computeHash hashes every field of the entry with length prefixes, so no
 // two different entries can produce the same hashed text.
 func (e Entry) computeHash() string {
+	return Hash(e.Seq, e.At.UTC().Format(timeLayout), e.ActorID, e.Actor, string(e.Action), e.Entity, e.EntityID,
+		e.Field, e.Old, e.New, e.Reason, e.PrevHash)
+}
+
+// Genesis is the previous hash of the first entry of every trail.
+const Genesis = genesis
+
+// Hash is the chain's hash of one entry as its row stores it (at as stored
+// text). Only Record writes an instance's trail; the one other writer is
+// the obfuscation of a copy, which rewrites PHI inside old entries and must
+// seal the chain again by the same rule.
+func Hash(seq int64, at string, actorID int64, actor, action, entity, entityID, field, old, new, reason, prevHash string) string {
 	h := sha256.New()
 	for _, s := range []string{
-		strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(timeLayout), strconv.FormatInt(e.ActorID, 10),
-		e.Actor, string(e.Action), e.Entity, e.EntityID, e.Field, e.Old, e.New, e.Reason, e.PrevHash,
+		strconv.FormatInt(seq, 10), at, strconv.FormatInt(actorID, 10),
+		actor, action, entity, entityID, field, old, new, reason, prevHash,
 	} {
 		h.Write([]byte(strconv.Itoa(len(s))))
 		h.Write([]byte{':'})

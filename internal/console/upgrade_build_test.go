@@ -544,11 +544,14 @@ func rollbackUnderLoad(t *testing.T, r *upgradeRig, during func(console.Operatio
 // upgraded, the milestone that lets the VAL go is recorded, and the VAL is
 // destroyed.
 func TestUpgradeVALValidatesThePRODUpgrade(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the project twice and upgrades real instances; skipped with -short")
+	for _, e := range engines(t) {
+		t.Run(string(e), func(t *testing.T) { upgradeVALWalk(t, e) })
 	}
+}
+
+func upgradeVALWalk(t *testing.T, e store.Engine) {
 	one, two := upgradeBuilds(t)
-	c := consoletest.New(t, store.SQLite, one)
+	c := consoletest.New(t, e, one)
 	c.Build = buildOne
 	c.Catalog = catalog{buildOne: one, buildTwo: two}
 	proxy := consoleweb.NewProxy(c, nil)

@@ -26,8 +26,9 @@ import (
 //
 // Each instance has a gate: Hold makes new requests wait — they are not
 // refused — while requests in flight finish, so a process can be switched
-// (a PostgreSQL copy now, an upgrade later) without a user seeing an error.
-// Proxy implements console.Gate.
+// (a PostgreSQL copy, an upgrade) without a user seeing an error. It also
+// remembers which requests failed (Failures), so an upgrade records what
+// it cost. Proxy implements console.Gate and console.FailureMeter.
 type Proxy struct {
 	console *console.Console
 	logger  *slog.Logger

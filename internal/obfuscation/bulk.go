@@ -2,35 +2,17 @@ package obfuscation
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/store"
 )
 
-// genesis is the previous hash of the first audit entry (internal/audit).
-const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
-
-// entryHash is internal/audit's hash of an entry: every field with a
-// length prefix, in a fixed order, the time in the stored text form. It is
-// repeated here because re-sealing a copy's chain is the one place outside
-// that package that writes hashes; Obfuscate runs audit.Verify afterwards,
-// so a change of the rule there fails loudly here.
+// entryHash seals a rewritten trail row by the trail's own rule.
 func entryHash(e trailRow) string {
-	h := sha256.New()
-	for _, s := range []string{
-		strconv.FormatInt(e.seq, 10), e.at, strconv.FormatInt(e.actorID, 10),
-		e.actor, e.action, e.entity, e.entityID, e.field, e.old, e.new, e.reason, e.prevHash,
-	} {
-		h.Write([]byte(strconv.Itoa(len(s))))
-		h.Write([]byte{':'})
-		h.Write([]byte(s))
-		h.Write([]byte{'\n'})
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return audit.Hash(e.seq, e.at, e.actorID, e.actor, e.action, e.entity, e.entityID, e.field, e.old, e.new, e.reason, e.prevHash)
 }
 
 // maxParams bounds the parameters of one SQLite statement (its limit is

@@ -538,7 +538,7 @@ func (s *scrubber) run(ctx context.Context, tx *store.Tx, progress func(string))
 		return 0, 0, err
 	}
 	const page = 5000
-	prev := genesis
+	prev := audit.Genesis
 	var after int64 = -1
 	for {
 		if err := ctx.Err(); err != nil {
