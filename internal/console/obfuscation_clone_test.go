@@ -159,6 +159,17 @@ func TestLeakFailsTheCopy(t *testing.T) {
 				if strings.Contains(failed.Log, name[1]) {
 					t.Errorf("the operation's log shows the leaked value")
 				}
+				if !strings.Contains(failed.Log, "The copy's database was emptied") {
+					t.Errorf("the failed copy was not emptied:\n%s", failed.Log)
+				}
+			}
+			for _, key := range []string{"acme/val/main", "acme/val/test"} {
+				copyDB := openInstance(t, c, key)
+				var n int
+				if err := copyDB.QueryRow(context.Background(), "SELECT COUNT(*) FROM legacy_callback").Scan(&n); err == nil {
+					t.Errorf("%s still holds the leaked table (%d rows) after the failed scan", key, n)
+				}
+				copyDB.Close()
 			}
 			for _, key := range []string{"acme/val/main", "acme/val/test"} {
 				in := instance(t, c, key)

@@ -55,7 +55,7 @@ func (c *Console) provision(ctx context.Context, op Operation, inst Instance) er
 				return err
 			}
 			c.progress(ctx, op, "obfuscate", 40, "Obfuscating volunteer PHI in the copy.")
-			if err := c.Obfuscate(ctx, srcSpec, spec, c.note(ctx, op)); err != nil {
+			if err := c.obfuscateCopy(ctx, inst, srcSpec, spec, c.note(ctx, op)); err != nil {
 				return err
 			}
 		}
@@ -184,6 +184,23 @@ func (c *Console) closeEnvironment(ctx context.Context, envID int64) error {
 		_, err := tx.Exec(ctx, "UPDATE environment SET destroyed_at = ? WHERE id = ? AND destroyed_at IS NULL", time.Now().UTC(), envID)
 		return err
 	})
+}
+
+// obfuscateCopy runs the obfuscation step on a fresh copy. When it fails —
+// a leak found, the step cut short — the copy may still hold the source's
+// PHI, so its database is emptied at once rather than at the next retry or
+// destroy: a failed copy never keeps unscrambled PHI lying around.
+func (c *Console) obfuscateCopy(ctx context.Context, inst Instance, source, target Spec, note func(string)) error {
+	err := c.Obfuscate(ctx, source, target, note)
+	if err == nil {
+		return nil
+	}
+	if werr := c.freshDatabase(context.WithoutCancel(ctx), inst); werr != nil {
+		note("The copy could not be emptied after the failure (" + werr.Error() + "); destroy or retry it.")
+	} else {
+		note("The copy's database was emptied: it may have held unscrambled PHI.")
+	}
+	return err
 }
 
 var errNoRuntime = errors.New("the console needs a runtime to run instances")

@@ -431,7 +431,7 @@ func (c *Console) makePair(ctx context.Context, op Operation, inst Instance) (er
 			return err
 		}
 		c.progress(ctx, op, "obfuscate", 60, "Obfuscating volunteer PHI, then scanning the copy for every PHI value of "+mig.Key()+".")
-		if err := c.Obfuscate(ctx, migSpec, spec, note); err != nil {
+		if err := c.obfuscateCopy(ctx, inst, migSpec, spec, note); err != nil {
 			return fmt.Errorf("obfuscate %s: %w", inst.Key(), err)
 		}
 		note("The PHI-leak scan found no PHI value of " + mig.Key() + " in the copy.")

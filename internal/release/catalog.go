@@ -382,6 +382,19 @@ func (c *Catalog) Binary(ctx context.Context, ref console.Build) (string, error)
 	return c.verified(b)
 }
 
+// SchemaVersion is the schema version a registered build needs, as its
+// binary reported at registration, so an upgrade's pre-checks need not ask
+// the build again (console.BuildSchemas).
+func (c *Catalog) SchemaVersion(ctx context.Context, ref console.Build) (int64, error) {
+	b, err := Get(ctx, c.DB, ref.Version, ref.Number)
+	if err != nil {
+		return 0, err
+	}
+	return b.SchemaVersion, nil
+}
+
+var _ console.BuildSchemas = (*Catalog)(nil)
+
 func (c *Catalog) verified(b Build) (string, error) {
 	path := filepath.Join(c.Dir, b.File)
 	// A binary hashed before and untouched since (same inode, size and

@@ -89,6 +89,9 @@ func TestRegisterKeepsTheBuildItRan(t *testing.T) {
 			if err != nil || got.ID != b.ID || got.Notes != strings.TrimSpace(notes261) {
 				t.Fatalf("resolve 26.1: %+v %v", got, err)
 			}
+			if v, err := cat.SchemaVersion(ctx, console.Build{Version: "26.1", Number: "7"}); err != nil || v != instance.SchemaVersion() {
+				t.Fatalf("the catalog's schema version of 26.1+7: %d %v, want %d", v, err, instance.SchemaVersion())
+			}
 			if _, err := release.Resolve(ctx, cat.DB, "26.1+8"); err == nil || !strings.Contains(err.Error(), "is not in the release catalog") {
 				t.Fatalf("an unregistered build number resolved: %v", err)
 			}
