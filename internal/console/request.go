@@ -383,6 +383,11 @@ func (c *Console) Retry(ctx context.Context, by audit.Actor, key, reason, reques
 		if err != nil {
 			return fmt.Errorf("find the failed operation of %s: %w", key, err)
 		}
+		if OpKind(kind) == OpUpgrade {
+			// An upgrade that left its instance failed also failed to roll
+			// back; repeating it blindly could make things worse.
+			return refuse("The upgrade of %s failed and so did its rollback; its history says what happened. Start it again on the build it is recorded with, then request the upgrade anew.", key)
+		}
 		if reason == "" {
 			reason = "retry of the failed " + kind
 		}
