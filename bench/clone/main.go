@@ -68,11 +68,11 @@ func main() {
 	defer stop()
 	for _, e := range strings.Split(*engines, ",") {
 		engine := store.Engine(strings.TrimSpace(e))
-		fmt.Printf("== %s, %d volunteers ==\n", engine, *count)
+		fmt.Printf("== %s, %d volunteers ==  (load average %s)\n", engine, *count, loadAverage())
 		b, err := newBench(ctx, engine, *dir, *reuse)
 		check(err)
 		check(b.load(ctx, *count))
-		var bare, full, obf, scan []time.Duration
+		var bare, full, obf, scan, cpu []time.Duration
 		for r := 0; r < *runs; r++ {
 			d, err := b.bareCopy(ctx)
 			check(err)
@@ -89,19 +89,34 @@ func main() {
 				prof.Close()
 			}
 			check(err)
-			full, obf, scan = append(full, t.total), append(obf, t.obfuscate), append(scan, t.scan)
+			full, obf, scan, cpu = append(full, t.total), append(obf, t.obfuscate), append(scan, t.scan), append(cpu, t.cpu)
 		}
 		m := median(full)
 		fmt.Printf("bare copy:                      %7.2f s\n", median(bare).Seconds())
 		fmt.Printf("copy + obfuscate + PHI scan:    %7.2f s  (obfuscate %.2f s, scan %.2f s)\n", m.Seconds(), median(obf).Seconds(), median(scan).Seconds())
+		fmt.Printf("CPU of this process:            %7.2f s  (median; the database server's not counted)\n", median(cpu).Seconds())
 		fmt.Printf("ratio to the bare copy:         %7.1fx\n", float64(m)/float64(median(bare)))
 		verdict := "met"
 		if m >= 10*time.Second {
 			verdict = "NOT met"
 		}
-		fmt.Printf("goal < 10 s:                    %s\n\n", verdict)
+		fmt.Printf("goal < 10 s:                    %s  (load average after: %s)\n\n", verdict, loadAverage())
 		b.close()
 	}
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load average, which says
+// how much the wall times above include waiting for a core.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func check(err error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,9 +72,7 @@ func runGoLive(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		if *asJSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(checklistJSON(cl))
+			return printJSON(stdout, checklistJSON(cl))
 		}
 		writeChecklist(stdout, cl)
 		return nil

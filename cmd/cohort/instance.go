@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -106,6 +105,21 @@ func (f registryFlags) open(ctx context.Context) (*console.Console, error) {
 	return openConsole(ctx, *f.dataDir, *f.database, slog.New(slog.DiscardHandler))
 }
 
+// openForListing parses the flags every listing command shares (the
+// console's --data-dir and --database, and --json) and opens the console
+// registry the listing reads; the caller closes c.DB.
+func openForListing(ctx context.Context, name string, args []string, stderr io.Writer) (c *console.Console, asJSON bool, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rf := addRegistryFlags(fs, false)
+	jsonFlag := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return nil, false, usageError{err.Error()}
+	}
+	c, err = rf.open(ctx)
+	return c, *jsonFlag, err
+}
+
 // cliActor names the person at the keyboard in the console's audit trail.
 func cliActor() audit.Actor {
 	name := os.Getenv("USER")
@@ -116,14 +130,7 @@ func cliActor() audit.Actor {
 }
 
 func runInstanceList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("instance list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf := addRegistryFlags(fs, false)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	c, err := rf.open(ctx)
+	c, asJSON, err := openForListing(ctx, "instance list", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -132,7 +139,7 @@ func runInstanceList(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		type row struct {
 			Instance string `json:"instance"`
 			Kind     string `json:"kind"`
@@ -150,9 +157,7 @@ func runInstanceList(ctx context.Context, args []string, stdout, stderr io.Write
 			out = append(out, row{i.Key(), i.Kind.Label(), i.Role.Label(), string(i.State), i.Build.String(), i.BasePath + "/",
 				string(i.Engine), i.Database, i.Port, i.Source})
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return printJSON(stdout, out)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INSTANCE\tKIND\tROLE\tSTATE\tBUILD\tURL PATH\tPORT\tMADE FROM")
@@ -264,11 +269,8 @@ func runInstanceOp(ctx context.Context, verb string, args []string, stdout, stde
 		op, err = c.Request(ctx, by, console.OpKind(verb), pos[0], *reason, "")
 		ops = append(ops, op)
 	}
-	if fe, ok := check.AsFieldErrors(err); ok && fe["reason"] != "" {
-		return usageError{"--reason: " + fe["reason"]}
-	}
 	if err != nil {
-		return err
+		return flagError(err, "reason")
 	}
 	return follow(ctx, c, rf, ops, stdout)
 }

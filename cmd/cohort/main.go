@@ -106,6 +106,17 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
+// flagError turns the console's complaint about one field (a missing
+// reason, release notes without their sections) into a usage error naming
+// the flag that carries it, so the user knows which flag to fix; any other
+// error is returned as it is.
+func flagError(err error, field string) error {
+	if fe, ok := check.AsFieldErrors(err); ok && fe[field] != "" {
+		return usageError{"--" + field + ": " + fe[field]}
+	}
+	return err
+}
+
 // sentences turns a domain's field errors, which a page shows beside each
 // field, into the sentences alone for the terminal, in a stable order.
 func sentences(err error) error {

@@ -242,6 +242,31 @@ func runRef(arg, org string) (string, int, error) {
 	return org, n, nil
 }
 
+// runArgs parses a migrate subcommand's flags and reads the want runs it
+// names: the first as ORG/N, or N with --org (org, read after parsing);
+// the others as N or ORG/N, of the first one's organisation.
+func runArgs(fs *flag.FlagSet, args []string, org *string, want int, usage string) (string, []int, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(pos) != want {
+		return "", nil, usageError{usage}
+	}
+	first, runs := *org, make([]int, want)
+	for i, p := range pos {
+		o, n, err := runRef(p, first)
+		if err != nil {
+			return "", nil, err
+		}
+		if i == 0 {
+			first = o
+		}
+		runs[i] = n
+	}
+	return first, runs, nil
+}
+
 func runMigrateRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate runs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -271,11 +296,7 @@ func runMigrateRuns(ctx context.Context, args []string, stdout, stderr io.Writer
 	for _, r := range runs {
 		read, vols, rej, dup := "", "", "", ""
 		if r.Report != nil {
-			n := 0
-			for _, t := range r.Report.Tables {
-				n += t.Read
-			}
-			read, vols, rej, dup = strconv.Itoa(n), strconv.Itoa(r.Report.Volunteers), strconv.Itoa(r.Report.Rejected()), strconv.Itoa(r.Report.Duplicates)
+			read, vols, rej, dup = strconv.Itoa(r.Report.RowsRead()), strconv.Itoa(r.Report.Volunteers), strconv.Itoa(r.Report.Rejected()), strconv.Itoa(r.Report.Duplicates)
 		}
 		signed := ""
 		if r.SignedOff() {
@@ -294,17 +315,11 @@ func runMigrateReport(ctx context.Context, args []string, stdout, stderr io.Writ
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	all := fs.Bool("all", false, "list every rejected row, not the first 20 per table")
 	rf := addRegistryFlags(fs, false)
-	pos, err := parseInterspersed(fs, args)
+	o, runs, err := runArgs(fs, args, org, 1, "name one run: cohort migrate report ORG/N")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"name one run: cohort migrate report ORG/N"}
-	}
-	o, n, err := runRef(pos[0], *org)
-	if err != nil {
-		return err
-	}
+	n := runs[0]
 	c, err := rf.open(ctx)
 	if err != nil {
 		return err
@@ -315,9 +330,7 @@ func runMigrateReport(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(run.Report)
+		return printJSON(stdout, run.Report)
 	}
 	fmt.Fprintf(stdout, "Migration run %d of %s: %s, requested by %s at %s UTC", run.Number, o, run.State, run.RequestedBy, run.RequestedAt.UTC().Format("2006-01-02 15:04:05"))
 	if run.Reason != "" {
@@ -374,21 +387,11 @@ func runMigrateCompare(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs.SetOutput(stderr)
 	org := fs.String("org", "", "the organisation, when the runs are numbers")
 	rf := addRegistryFlags(fs, false)
-	pos, err := parseInterspersed(fs, args)
+	o, runs, err := runArgs(fs, args, org, 2, "name two runs: cohort migrate compare ORG/N M")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
-		return usageError{"name two runs: cohort migrate compare ORG/N M"}
-	}
-	o, a, err := runRef(pos[0], *org)
-	if err != nil {
-		return err
-	}
-	_, b, err := runRef(pos[1], o)
-	if err != nil {
-		return err
-	}
+	a, b := runs[0], runs[1]
 	c, err := rf.open(ctx)
 	if err != nil {
 		return err

@@ -48,11 +48,8 @@ func runInstancePromote(ctx context.Context, args []string, stdout, stderr io.Wr
 	// The preview just shown is what is applied: a change in between is
 	// refused rather than applied unseen.
 	applied, err := c.Promote(ctx, cliActor(), *from, *to, *reason, p.Fingerprint, p.ExportedAt)
-	if fe, ok := check.AsFieldErrors(err); ok && fe["reason"] != "" {
-		return usageError{"--reason: " + fe["reason"]}
-	}
 	if err != nil {
-		return err
+		return flagError(err, "reason")
 	}
 	writePromotion(stdout, applied, "changed")
 	fmt.Fprintf(stdout, "Promoted: %d record(s) added or changed in %s; the console's and %s's audit trails record it.\n", applied.Changes(), applied.To.Key(), applied.To.Key())

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/release"
 )
 
@@ -76,6 +75,8 @@ func toJSON(b release.Build, withNotes bool) buildJSON {
 	return j
 }
 
+// printJSON writes v as indented JSON, the form every --json listing of
+// the CLI uses, so scripts read one shape whichever command they call.
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -109,11 +110,8 @@ func runReleaseRegister(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer c.DB.Close()
 	b, added, err := release.For(c).Register(ctx, cliActor(), release.Registration{Binary: pos[0], Notes: notes})
-	if fe, ok := check.AsFieldErrors(err); ok && fe["notes"] != "" {
-		return usageError{"--notes: " + fe["notes"]}
-	}
 	if err != nil {
-		return err
+		return flagError(err, "notes")
 	}
 	if *asJSON {
 		return printJSON(stdout, toJSON(b, false))
@@ -137,14 +135,7 @@ func or(s, def string) string {
 }
 
 func runReleaseList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("release list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf := addRegistryFlags(fs, false)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	c, err := rf.open(ctx)
+	c, asJSON, err := openForListing(ctx, "release list", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -153,7 +144,7 @@ func runReleaseList(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := make([]buildJSON, 0, len(list))
 		for _, b := range list {
 			out = append(out, toJSON(b, false))

@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/release"
 )
@@ -65,21 +64,15 @@ func runReleaseHotfix(ctx context.Context, verb string, args []string, stdout, s
 		return nil
 	case "decline":
 		d, err := release.For(c).Decline(ctx, cliActor(), pos[0], pos[1], *reason)
-		if fe, ok := check.AsFieldErrors(err); ok && fe["reason"] != "" {
-			return usageError{"--reason: " + fe["reason"]}
-		}
 		if err != nil {
-			return err
+			return flagError(err, "reason")
 		}
 		fmt.Fprintf(stdout, "Declined hotfix %s for %s; it stays offered and can be accepted later.\n", d.Build, d.Instance)
 		return nil
 	}
 	d, op, err := release.For(c).Accept(ctx, cliActor(), pos[0], pos[1], *reason, slot)
-	if fe, ok := check.AsFieldErrors(err); ok && fe["reason"] != "" {
-		return usageError{"--reason: " + fe["reason"]}
-	}
 	if err != nil {
-		return err
+		return flagError(err, "reason")
 	}
 	fmt.Fprintf(stdout, "Accepted hotfix %s for %s.\n", d.Build, d.Instance)
 	if op.ID == 0 {

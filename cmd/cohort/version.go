@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -70,9 +69,7 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			b.SHA256 = hex.EncodeToString(sum[:])
 		}
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(b)
+	return printJSON(stdout, b)
 }
 
 // label names the build in sentences: 26.1 (build 7).

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 
+	"github.com/cohort-clinical/cohort/internal/account"
 	"github.com/cohort-clinical/cohort/internal/store"
 )
 
@@ -155,35 +156,28 @@ func SignGoLiveStep(ctx context.Context, db *store.DB, s Signer, org, step, comm
 	if pos < 0 {
 		return Signature{}, refuse("%q is not a step of the go-live checklist.", step)
 	}
-	u, err := verifySigner(ctx, db, s, org+"/"+stepSubject(step))
-	if err != nil {
-		return Signature{}, err
-	}
-	var sig Signature
-	err = db.InTx(ctx, func(tx *store.Tx) error {
+	return withSignature(ctx, db, s, org+"/"+stepSubject(step), func(tx *store.Tx, u account.User) (Signature, error) {
 		cl, err := GoLiveChecklist(ctx, tx, org)
 		if err != nil {
-			return err
+			return Signature{}, err
 		}
 		cs := cl.Steps[pos]
 		if cs.Signature != nil {
-			return refuse("«%s» was signed off by %s on %s UTC; a signature is never changed or given twice.", cs.Label,
+			return Signature{}, refuse("«%s» was signed off by %s on %s UTC; a signature is never changed or given twice.", cs.Label,
 				cs.Signature.FullName, cs.Signature.SignedAt.UTC().Format("2006-01-02 15:04"))
 		}
 		if !cs.Next {
 			for _, prev := range cl.Steps {
 				if prev.Next {
-					return refuse("The go-live checklist is signed off in order: «%s» comes before «%s».", prev.Label, cs.Label)
+					return Signature{}, refuse("The go-live checklist is signed off in order: «%s» comes before «%s».", prev.Label, cs.Label)
 				}
 			}
 		}
 		if cs.Blocked != "" {
-			return refuse("«%s» cannot be signed off yet: %s", cs.Label, cs.Blocked)
+			return Signature{}, refuse("«%s» cannot be signed off yet: %s", cs.Label, cs.Blocked)
 		}
-		sig, err = sign(ctx, tx, cl.Org.ID, org, u, stepSubject(step), pos+1, cs.Meaning, comment)
-		return err
+		return sign(ctx, tx, cl.Org.ID, org, u, stepSubject(step), pos+1, cs.Meaning, comment)
 	})
-	return sig, err
 }
 
 // CompleteGoLive puts PROD live: it is refused until every step of the
@@ -192,28 +186,23 @@ func SignGoLiveStep(ctx context.Context, db *store.DB, s Signer, org, step, comm
 // after which the destroy rules let Sandbox, and once validation is done
 // VAL, go.
 func CompleteGoLive(ctx context.Context, db *store.DB, s Signer, org, comment string) (Signature, error) {
-	u, err := verifySigner(ctx, db, s, org+"/"+goLiveSubject)
-	if err != nil {
-		return Signature{}, err
-	}
-	var sig Signature
-	err = db.InTx(ctx, func(tx *store.Tx) error {
+	return withSignature(ctx, db, s, org+"/"+goLiveSubject, func(tx *store.Tx, u account.User) (Signature, error) {
 		cl, err := GoLiveChecklist(ctx, tx, org)
 		if err != nil {
-			return err
+			return Signature{}, err
 		}
 		if cl.Live != nil {
-			return refuse("PROD of %s went live on %s UTC (signed by %s).", org, cl.Live.SignedAt.UTC().Format("2006-01-02 15:04"), cl.Live.FullName)
+			return Signature{}, refuse("PROD of %s went live on %s UTC (signed by %s).", org, cl.Live.SignedAt.UTC().Format("2006-01-02 15:04"), cl.Live.FullName)
 		}
 		for _, st := range cl.Steps {
 			if st.Signature == nil {
-				return refuse("PROD cannot go live yet: «%s» is not signed off (step %d of %d of the go-live checklist).", st.Label, st.Position, len(cl.Steps))
+				return Signature{}, refuse("PROD cannot go live yet: «%s» is not signed off (step %d of %d of the go-live checklist).", st.Label, st.Position, len(cl.Steps))
 			}
 		}
-		if sig, err = sign(ctx, tx, cl.Org.ID, org, u, goLiveSubject, len(GoLiveSteps)+1, GoLiveMeaning, comment); err != nil {
-			return err
+		sig, err := sign(ctx, tx, cl.Org.ID, org, u, goLiveSubject, len(GoLiveSteps)+1, GoLiveMeaning, comment)
+		if err != nil {
+			return sig, err
 		}
-		return reach(ctx, tx, cl.Org.ID, org, u.Actor(), ProdLive, "electronically signed: "+GoLiveMeaning)
+		return sig, reach(ctx, tx, cl.Org.ID, org, u.Actor(), ProdLive, "electronically signed: "+GoLiveMeaning)
 	})
-	return sig, err
 }

@@ -128,6 +128,26 @@ func verifySigner(ctx context.Context, db *store.DB, s Signer, subject string) (
 	return u, nil
 }
 
+// withSignature checks the signer's user name and password for subject
+// (verifySigner, whose refusals are audited on their own), then runs
+// record — the checks of what the signature confirms, the signature
+// itself and what it brings about — in one transaction, so a signature is
+// kept only together with what it confirms. It returns what record
+// returns.
+func withSignature(ctx context.Context, db *store.DB, s Signer, subject string, record func(tx *store.Tx, u account.User) (Signature, error)) (Signature, error) {
+	u, err := verifySigner(ctx, db, s, subject)
+	if err != nil {
+		return Signature{}, err
+	}
+	var sig Signature
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		sig, err = record(tx, u)
+		return err
+	})
+	return sig, err
+}
+
 // sign records a signature inside tx, with its audit entry. A subject is
 // signed once: a second signature is refused with who signed it and when.
 func sign(ctx context.Context, tx *store.Tx, orgID int64, org string, u account.User, subject string, position int, meaning, comment string) (Signature, error) {
@@ -215,19 +235,14 @@ const ValidationMeaning = "I confirm that validation in the VAL environment is c
 // organisation with only informal VALs is refused.
 func SignValidationDone(ctx context.Context, db *store.DB, s Signer, org, comment string) (Signature, error) {
 	subject := "milestone/" + string(ValidationDone)
-	u, err := verifySigner(ctx, db, s, org+"/"+subject)
-	if err != nil {
-		return Signature{}, err
-	}
-	var sig Signature
-	err = db.InTx(ctx, func(tx *store.Tx) error {
+	return withSignature(ctx, db, s, org+"/"+subject, func(tx *store.Tx, u account.User) (Signature, error) {
 		o, err := GetOrganisation(ctx, tx, org)
 		if err != nil {
-			return err
+			return Signature{}, err
 		}
 		envs, err := Environments(ctx, tx, org)
 		if err != nil {
-			return err
+			return Signature{}, err
 		}
 		formal := false
 		for _, e := range envs {
@@ -235,18 +250,18 @@ func SignValidationDone(ctx context.Context, db *store.DB, s Signer, org, commen
 				continue
 			}
 			if plan, found, err := PairPlanOf(ctx, tx, e.ID); err != nil {
-				return err
+				return Signature{}, err
 			} else if !found || !plan.Informal {
 				formal = true
 			}
 		}
 		if !formal {
-			return refuse("Validation is done in a formal VAL, made after the migration output was signed off; %s has none.", org)
+			return Signature{}, refuse("Validation is done in a formal VAL, made after the migration output was signed off; %s has none.", org)
 		}
-		if sig, err = sign(ctx, tx, o.ID, org, u, subject, 0, ValidationMeaning, comment); err != nil {
-			return err
+		sig, err := sign(ctx, tx, o.ID, org, u, subject, 0, ValidationMeaning, comment)
+		if err != nil {
+			return sig, err
 		}
-		return reach(ctx, tx, o.ID, org, u.Actor(), ValidationDone, "electronically signed: "+ValidationMeaning)
+		return sig, reach(ctx, tx, o.ID, org, u.Actor(), ValidationDone, "electronically signed: "+ValidationMeaning)
 	})
-	return sig, err
 }

@@ -23,13 +23,7 @@ func (c *Console) provision(ctx context.Context, op Operation, inst Instance) er
 			return err
 		}
 	}
-	if err := c.move(ctx, &inst, Provisioning, op); err != nil {
-		return err
-	}
-	if err := c.ensurePort(ctx, &inst); err != nil {
-		return err
-	}
-	spec, err := c.Spec(inst)
+	spec, err := c.beginProvisioning(ctx, op, &inst)
 	if err != nil {
 		return err
 	}

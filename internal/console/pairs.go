@@ -168,13 +168,8 @@ func liveMain(envs []Environment, k Kind) (Instance, bool) {
 //     PROD is not obfuscated. Validation need not be done yet: PROD is
 //     populated before the go-live checklist's review, IQ and final QC.
 func (c *Console) MakePair(ctx context.Context, by audit.Actor, req NewPair) (Environment, []Operation, error) {
-	if req.RequestKey != "" {
-		if op, found, err := opByRequestKey(ctx, c.DB, req.RequestKey+"#main"); err != nil || found {
-			if err != nil {
-				return Environment{}, nil, err
-			}
-			return c.repeated(ctx, op)
-		}
+	if env, ops, found, err := c.repeatedRequest(ctx, req.RequestKey); err != nil || found {
+		return env, ops, err
 	}
 	opKind := OpMakeVAL
 	switch req.Kind {
@@ -200,12 +195,7 @@ func (c *Console) MakePair(ctx context.Context, by audit.Actor, req NewPair) (En
 		if err != nil {
 			return err
 		}
-		var live, inConsole int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN organisation_id = ? THEN 1 ELSE 0 END), 0)
-			FROM environment WHERE kind = ? AND destroyed_at IS NULL`, org.ID, string(req.Kind)).Scan(&inConsole, &live); err != nil {
-			return fmt.Errorf("count environments: %w", err)
-		}
-		if err := CheckLimit(req.Kind, live, inConsole); err != nil {
+		if err := checkEnvironmentLimit(ctx, tx, org, req.Kind); err != nil {
 			return err
 		}
 		if err := CheckMadeFrom(req.Kind, org.Code, nil, c.Obfuscate != nil); err != nil {
@@ -254,13 +244,9 @@ func (c *Console) MakePair(ctx context.Context, by audit.Actor, req NewPair) (En
 		if req.Kind == VAL {
 			purpose = string(GoLive)
 		}
-		envID, err := tx.InsertID(ctx, `INSERT INTO environment (organisation_id, code, kind, purpose, made_from, created_at, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, org.ID, req.Code, string(req.Kind), purpose, madeFrom, now, by.Name)
-		if store.IsUniqueViolation(err) {
-			return check.FieldErrors{"code": fmt.Sprintf("%s already has an environment called %s (codes are never reused).", org.Code, req.Code)}
-		}
+		envID, err := insertEnvironment(ctx, tx, by, org, req.Code, req.Kind, purpose, madeFrom, now)
 		if err != nil {
-			return fmt.Errorf("create environment %s/%s: %w", org.Code, req.Code, err)
+			return err
 		}
 		var srcID any
 		if source != nil {
@@ -275,23 +261,14 @@ func (c *Console) MakePair(ctx context.Context, by audit.Actor, req NewPair) (En
 				{Field: "migration_run", New: strconv.Itoa(plan.RunNumber)}, {Field: "informal", New: strconv.FormatBool(plan.Informal)}}}); err != nil {
 			return err
 		}
-		for _, role := range rule.Shape.Roles() {
-			inst, err := c.insertInstance(ctx, tx, by, envID, org.Code, req.Code, role, nil)
-			if err != nil {
-				return err
-			}
-			op := Operation{Kind: opKind, InstanceID: inst.ID, Instance: inst.Key(), Reason: req.Reason}
-			if source != nil {
-				op.SourceID, op.Source = source.ID, source.Key()
-			}
-			if req.RequestKey != "" {
-				op.RequestKey = req.RequestKey + "#" + string(role)
-			}
-			queued, err := enqueue(ctx, tx, by, op, inst)
-			if err != nil {
-				return err
-			}
-			ops = append(ops, queued)
+		// The pair's instances start empty: the configuration source is
+		// only read when the operation runs, not cloned.
+		build := Operation{Kind: opKind, Reason: req.Reason}
+		if source != nil {
+			build.SourceID, build.Source = source.ID, source.Key()
+		}
+		if ops, err = c.queueEnvironmentBuild(ctx, tx, by, envID, org.Code, req.Code, rule.Shape.Roles(), nil, build, req.RequestKey); err != nil {
+			return err
 		}
 		env, err = GetEnvironment(ctx, tx, org.Code, req.Code)
 		return err
@@ -371,13 +348,7 @@ func (c *Console) makePair(ctx context.Context, op Operation, inst Instance) (er
 	if !found {
 		return fmt.Errorf("%s has no record of how it is to be made", inst.Key())
 	}
-	if err := c.move(ctx, &inst, Provisioning, op); err != nil {
-		return err
-	}
-	if err := c.ensurePort(ctx, &inst); err != nil {
-		return err
-	}
-	spec, err := c.Spec(inst)
+	spec, err := c.beginProvisioning(ctx, op, &inst)
 	if err != nil {
 		return err
 	}

@@ -2,49 +2,13 @@ package console_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/console/consoletest"
-	"github.com/cohort-clinical/cohort/internal/migration/sample"
-	"github.com/cohort-clinical/cohort/internal/obfuscation"
 	"github.com/cohort-clinical/cohort/internal/store"
 )
-
-// smallSource writes the sample specification and the first 200 rows of
-// each table of the sample legacy source, for runs that take seconds.
-func smallSource(t *testing.T) (spec, source string) {
-	t.Helper()
-	dir := t.TempDir()
-	spec, source = filepath.Join(dir, "spec.json"), filepath.Join(dir, "source")
-	if err := os.WriteFile(spec, sample.SpecJSON(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(source, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir("../migration/sample/source")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("../migration/sample/source", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.SplitAfter(string(b), "\n")
-		if len(lines) > 201 {
-			lines = lines[:201]
-		}
-		if err := os.WriteFile(filepath.Join(source, e.Name()), []byte(strings.Join(lines, "")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return spec, source
-}
 
 // volunteerNames reads an instance's volunteers' distinct family names and
 // how many volunteers it holds.
@@ -91,9 +55,6 @@ func TestPairsAreMadeFromConfigurationAndTheMigrationOutput(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			ctx := context.Background()
 			c := consoletest.New(t, e, binary)
-			c.Obfuscate = func(ctx context.Context, source, target console.Spec, note func(string)) error {
-				return obfuscation.Release(ctx, source.DSN, target.DSN, obfuscation.Origin{Source: source.Key, By: obfuscation.ConsoleActor}, note)
-			}
 			consoletest.Run(t, c)
 			mustOrg(t, c, "acme")
 			_, ops := mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Demo})
@@ -105,7 +66,7 @@ func TestPairsAreMadeFromConfigurationAndTheMigrationOutput(t *testing.T) {
 			_, _, err := c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.VAL, ConfigFrom: "acme/sandbox/main", Reason: "early"})
 			refused(t, "a VAL before any migration run", err, "acme has no successful migration run yet; a VAL needs the migration output. Run the migration program first.")
 
-			spec, source := smallSource(t)
+			spec, source := consoletest.SmallLegacySource(t, 200)
 			run, err := c.StartMigration(ctx, alice, console.MigrationRequest{Org: "acme", SpecPath: spec, SourcePath: source, Reason: "first iteration"})
 			if err != nil {
 				t.Fatal(err)
@@ -214,13 +175,10 @@ func drain(t *testing.T, c *console.Console) {
 func TestAFailedVALIsNotReleasedAndARetryMakesItOnce(t *testing.T) {
 	ctx := context.Background()
 	c := consoletest.New(t, store.SQLite, binary)
-	obfuscate := func(ctx context.Context, source, target console.Spec, note func(string)) error {
-		return obfuscation.Release(ctx, source.DSN, target.DSN, obfuscation.Origin{Source: source.Key, By: obfuscation.ConsoleActor}, note)
-	}
-	c.Obfuscate = obfuscate
+	obfuscate := c.Obfuscate // the step `cohort serve` installs, as consoletest.New does
 	mustOrg(t, c, "acme")
 	mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Sandbox})
-	spec, source := smallSource(t)
+	spec, source := consoletest.SmallLegacySource(t, 200)
 	if _, err := c.StartMigration(ctx, alice, console.MigrationRequest{Org: "acme", SpecPath: spec, SourcePath: source, Reason: "first"}); err != nil {
 		t.Fatal(err)
 	}

@@ -63,8 +63,11 @@ type NewEnvironment struct {
 	Purpose Purpose
 	// From is the instance both new instances are cloned from; empty makes
 	// them empty.
-	From   string
-	Reason string
+	From string
+	// TestFrom, with From, is the instance the Test instance is cloned
+	// from instead (an upgrade VAL clones PROD Test into its Test).
+	TestFrom string
+	Reason   string
 	// RequestKey makes a repeated request (a double-click, a retried CLI
 	// call) return the first one's result instead of doing it twice.
 	RequestKey string
@@ -74,13 +77,8 @@ type NewEnvironment struct {
 // environment and its instances (Main, and Test for a pair) as requested,
 // and queues one provision or clone operation per instance.
 func (c *Console) CreateEnvironment(ctx context.Context, by audit.Actor, req NewEnvironment) (Environment, []Operation, error) {
-	if req.RequestKey != "" {
-		if op, found, err := opByRequestKey(ctx, c.DB, req.RequestKey+"#main"); err != nil || found {
-			if err != nil {
-				return Environment{}, nil, err
-			}
-			return c.repeated(ctx, op)
-		}
+	if env, ops, found, err := c.repeatedRequest(ctx, req.RequestKey); err != nil || found {
+		return env, ops, err
 	}
 	rule, ok := RuleOf(req.Kind)
 	if !ok {
@@ -105,12 +103,7 @@ func (c *Console) CreateEnvironment(ctx context.Context, by audit.Actor, req New
 		if err != nil {
 			return err
 		}
-		var live, inConsole int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN organisation_id = ? THEN 1 ELSE 0 END), 0)
-			FROM environment WHERE kind = ? AND destroyed_at IS NULL`, org.ID, string(req.Kind)).Scan(&inConsole, &live); err != nil {
-			return fmt.Errorf("count environments: %w", err)
-		}
-		if err := CheckLimit(req.Kind, live, inConsole); err != nil {
+		if err := checkEnvironmentLimit(ctx, tx, org, req.Kind); err != nil {
 			return err
 		}
 		var source *Instance
@@ -135,41 +128,31 @@ func (c *Console) CreateEnvironment(ctx context.Context, by audit.Actor, req New
 		if err := CheckMadeFrom(req.Kind, org.Code, origin, c.Obfuscate != nil); err != nil {
 			return err
 		}
+		var testSource *Instance
+		if req.TestFrom != "" && source != nil {
+			if testSource, err = c.testCloneSource(ctx, tx, req.TestFrom, req.Kind, org.Code); err != nil {
+				return err
+			}
+		}
 		if req.Code == "" {
 			if req.Code, err = freeCode(ctx, tx, org.ID, string(req.Kind)); err != nil {
 				return err
 			}
 		}
-		now := time.Now().UTC()
-		envID, err := tx.InsertID(ctx, `INSERT INTO environment (organisation_id, code, kind, purpose, made_from, created_at, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, org.ID, req.Code, string(req.Kind), string(req.Purpose), madeFrom, now, by.Name)
-		if store.IsUniqueViolation(err) {
-			return check.FieldErrors{"code": fmt.Sprintf("%s already has an environment called %s (codes are never reused).", org.Code, req.Code)}
-		}
+		envID, err := insertEnvironment(ctx, tx, by, org, req.Code, req.Kind, string(req.Purpose), madeFrom, time.Now().UTC())
 		if err != nil {
-			return fmt.Errorf("create environment %s/%s: %w", org.Code, req.Code, err)
+			return err
 		}
 		if err := audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Create, Entity: "environment", EntityID: org.Code + "/" + req.Code,
 			Reason: req.Reason, Changes: []audit.Change{{Field: "kind", New: rule.Label}, {Field: "made_from", New: madeFrom}, {Field: "purpose", New: string(req.Purpose)}}}); err != nil {
 			return err
 		}
-		for _, role := range rule.Shape.Roles() {
-			inst, err := c.insertInstance(ctx, tx, by, envID, org.Code, req.Code, role, source)
-			if err != nil {
-				return err
-			}
-			op := Operation{Kind: OpProvision, InstanceID: inst.ID, Instance: inst.Key(), Reason: req.Reason}
-			if source != nil {
-				op.Kind, op.SourceID, op.Source = OpClone, source.ID, source.Key()
-			}
-			if req.RequestKey != "" {
-				op.RequestKey = req.RequestKey + "#" + string(role)
-			}
-			queued, err := enqueue(ctx, tx, by, op, inst)
-			if err != nil {
-				return err
-			}
-			ops = append(ops, queued)
+		build := Operation{Kind: OpProvision, Reason: req.Reason}
+		if source != nil {
+			build.Kind, build.SourceID, build.Source = OpClone, source.ID, source.Key()
+		}
+		if ops, err = c.queueClones(ctx, tx, by, envID, org.Code, req.Code, rule.Shape.Roles(), source, testSource, build, req.RequestKey); err != nil {
+			return err
 		}
 		env, err = GetEnvironment(ctx, tx, org.Code, req.Code)
 		return err

@@ -2,15 +2,10 @@ package console_test
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -81,78 +76,31 @@ func upgradeBuilds(t *testing.T) (string, string) {
 }
 
 func buildTwice() (string, string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", "", fmt.Errorf("find the module: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	dir, err := os.MkdirTemp("", "cohort-upgrade-builds")
+	root, err := consoletest.ModuleRoot()
 	if err != nil {
 		return "", "", err
 	}
 	// The binaries outlive single tests; the directory goes with the process's temp files.
-	src := filepath.Join(dir, "src")
-	if err := copyModule(root, src); err != nil {
+	dir, err := os.MkdirTemp("", "cohort-upgrade-builds")
+	if err != nil {
 		return "", "", err
 	}
-	for dialect, sql := range probeMigration {
-		if err := os.WriteFile(filepath.Join(src, "migrations", dialect, "00099_upgrade_probe.sql"), []byte(sql), 0o644); err != nil {
-			return "", "", err
-		}
+	src := filepath.Join(dir, "src")
+	if err := consoletest.CopyWithMigration(root, src, "00099_upgrade_probe.sql", probeMigration); err != nil {
+		return "", "", err
 	}
 	one, two := filepath.Join(dir, "cohort-one"), filepath.Join(dir, "cohort-two")
-	if err := goBuild(root, one, buildOne); err != nil {
+	if err := consoletest.GoBuild(root, one, buildOne); err != nil {
 		return "", "", err
 	}
-	if err := goBuild(src, two, buildTwo); err != nil {
+	if err := consoletest.GoBuild(src, two, buildTwo); err != nil {
 		return "", "", err
 	}
 	return one, two, nil
 }
 
-func goBuild(dir, out string, b console.Build) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "-ldflags", "-X main.version="+b.Version+" -X main.buildNumber="+b.Number, "./cmd/cohort")
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build %s: %w", b, err)
-	}
-	return nil
-}
-
-// copyModule copies the module's source (no .git, no data, no binaries).
-func copyModule(from, to string) error {
-	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		if d.IsDir() {
-			if rel != "." && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "cohort-data") || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		if !d.Type().IsRegular() || (rel != "go.mod" && rel != "go.sum" && !strings.HasSuffix(rel, ".go") && !strings.Contains(rel, string(filepath.Separator))) {
-			return nil // top-level binaries and notes stay behind
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
-	})
-}
-
-// catalog is the release catalog's interface over the builds a test made.
-type catalog map[console.Build]string
-
-func (m catalog) Binary(_ context.Context, b console.Build) (string, error) {
-	if p, ok := m[b]; ok {
-		return p, nil
-	}
-	return "", fmt.Errorf("build %s is not registered", b)
-}
+// catalog is the release catalog over the builds the tests made.
+type catalog = consoletest.Catalog
 
 // upgradeRig is a running console on build one with its proxy, and one
 // Demo instance serving through it.
@@ -167,13 +115,27 @@ type upgradeRig struct {
 
 func newUpgradeRig(t *testing.T, e store.Engine, org string) *upgradeRig {
 	t.Helper()
+	return startUpgradeRig(t, e, org, func(c *console.Console) { consoletest.Run(t, c) })
+}
+
+// upgradeConsole is a console on build one that knows both builds, with
+// its proxy as its gate; its worker is not running yet.
+func upgradeConsole(t *testing.T, e store.Engine) (*console.Console, *consoleweb.Proxy) {
+	t.Helper()
 	one, two := upgradeBuilds(t)
 	c := consoletest.New(t, e, one)
 	c.Build = buildOne
 	c.Catalog = catalog{buildOne: one, buildTwo: two}
 	proxy := consoleweb.NewProxy(c, nil)
 	c.Gate = proxy
-	consoletest.Run(t, c)
+	return c, proxy
+}
+
+// startUpgradeRig is newUpgradeRig with the console's worker run by run.
+func startUpgradeRig(t *testing.T, e store.Engine, org string, run func(*console.Console)) *upgradeRig {
+	t.Helper()
+	c, proxy := upgradeConsole(t, e)
+	run(c)
 	ctx := context.Background()
 	if _, err := console.CreateOrganisation(ctx, c.DB, audit.System, org, "Upgrade test "+org); err != nil {
 		t.Fatal(err)
@@ -195,149 +157,20 @@ func newUpgradeRig(t *testing.T, e store.Engine, org string) *upgradeRig {
 }
 
 // instanceUser is a logged-in instance administrator's browser.
-type instanceUser struct {
-	base   string
-	client *http.Client
-	csrf   string
-}
-
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+type instanceUser = consoletest.InstanceUser
 
 func login(t *testing.T, base, oneTime string) *instanceUser {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	u := &instanceUser{base: base, client: &http.Client{Jar: jar, Timeout: 3 * time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	page := u.get(t, "/login")
-	code, loc := u.post(t, "/login", url.Values{"username": {"admin"}, "password": {oneTime}, "csrf": {csrfOf(t, page)}})
-	if code != http.StatusSeeOther {
-		t.Fatalf("log in: %d %s", code, loc)
+	u, err := consoletest.FirstLogIn(base, oneTime, "Upgrade pass 24680")
+	if err != nil {
+		t.Fatal(err)
 	}
-	page = u.get(t, "/account/password")
-	const pw = "Upgrade pass 24680"
-	if code, loc := u.post(t, "/account/password", url.Values{"csrf": {csrfOf(t, page)}, "current": {oneTime}, "new": {pw}, "confirm": {pw}}); code != http.StatusSeeOther {
-		t.Fatalf("change the one-time password: %d %s", code, loc)
-	}
-	u.csrf = csrfOf(t, u.get(t, "/sites/new"))
 	return u
 }
 
-func csrfOf(t *testing.T, page string) string {
-	t.Helper()
-	m := csrfField.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no CSRF field on the page:\n%s", page)
-	}
-	return m[1]
-}
-
-func (u *instanceUser) get(t *testing.T, path string) string {
-	t.Helper()
-	resp, err := u.client.Get(u.base + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d\n%s", path, resp.StatusCode, body)
-	}
-	return string(body)
-}
-
-func (u *instanceUser) post(t *testing.T, path string, form url.Values) (int, string) {
-	t.Helper()
-	code, loc, err := u.tryPost(path, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code, loc
-}
-
-func (u *instanceUser) tryPost(path string, form url.Values) (int, string, error) {
-	req, _ := http.NewRequest("POST", u.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if pu, err := url.Parse(u.base); err == nil {
-		req.Header.Set("Origin", pu.Scheme+"://"+pu.Host)
-	}
-	resp, err := u.client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), nil
-}
-
-// createSite saves a site through the proxy and reports whether the
-// instance acknowledged it (303 to the list).
-func (u *instanceUser) createSite(code string) error {
-	status, loc, err := u.tryPost("/sites", url.Values{"csrf": {u.csrf}, "code": {code}, "name": {"Site " + code},
-		"address": {"1 Upgrade Street"}, "time_zone": {"Europe/Amsterdam"}})
-	if err != nil {
-		return err
-	}
-	if status != http.StatusSeeOther || !strings.Contains(loc, "notice=created") {
-		return fmt.Errorf("site %s: answered %d %s", code, status, loc)
-	}
-	return nil
-}
-
-// load keeps saving sites through the proxy until stopped, with two
-// clients, and remembers which were acknowledged and which failed.
-type load struct {
-	mu      sync.Mutex
-	acked   []string
-	failed  []string
-	stop    chan struct{}
-	done    sync.WaitGroup
-	counter int
-}
-
-func startLoad(u *instanceUser, prefix string) *load {
-	l := &load{stop: make(chan struct{})}
-	for w := range 2 {
-		l.done.Add(1)
-		go func() {
-			defer l.done.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-l.stop:
-					return
-				default:
-				}
-				code := fmt.Sprintf("%s%d-%d", prefix, w, i)
-				err := u.createSite(code)
-				l.mu.Lock()
-				if err != nil {
-					l.failed = append(l.failed, err.Error())
-				} else {
-					l.acked = append(l.acked, code)
-				}
-				l.mu.Unlock()
-			}
-		}()
-	}
-	return l
-}
-
-func (l *load) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.acked) + len(l.failed)
-}
-
-// finish stops the load after it has saved at least more records.
-func (l *load) finish(t *testing.T, more int) ([]string, []string) {
-	t.Helper()
-	target := l.count() + more
-	deadline := time.Now().Add(time.Minute)
-	for l.count() < target && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	close(l.stop)
-	l.done.Wait()
-	return l.acked, l.failed
+// startLoad keeps two clients saving sites through the proxy as u.
+func startLoad(u *instanceUser, prefix string) *consoletest.Load {
+	return consoletest.StartLoad([]*instanceUser{u, u}, prefix)
 }
 
 // sitesIn reads the site codes straight from the instance's database.
@@ -364,6 +197,25 @@ func sitesIn(t *testing.T, c *console.Console, key string) map[string]bool {
 		out[code] = true
 	}
 	return out
+}
+
+// addSite writes a site straight into the instance's database.
+func addSite(t *testing.T, c *console.Console, key, code string) {
+	t.Helper()
+	inst, err := console.GetInstance(context.Background(), c.DB, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), c.Places.DSN(inst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now().UTC()
+	if _, err := db.Exec(context.Background(), "INSERT INTO site (code, name, time_zone, created_at, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+		code, "Site "+code, "Europe/Amsterdam", now, now, "test"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // servedBuild asks the instance through the proxy which build and schema
@@ -410,7 +262,7 @@ func TestUpgradeUnderLoadLosesNothing(t *testing.T) {
 				t.Fatalf("the instance starts on %s, want 26.1+101", oldBuild)
 			}
 			l := startLoad(r.user, "OK")
-			for l.count() < 20 {
+			for l.Count() < 20 {
 				time.Sleep(10 * time.Millisecond)
 			}
 			op, err := r.c.RequestUpgrade(context.Background(), audit.Actor{Name: "release-engineer"}, r.key, buildTwo, time.Time{}, "release 26.2")
@@ -418,7 +270,7 @@ func TestUpgradeUnderLoadLosesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			done := consoletest.Wait(t, r.c, op, console.OpDone)
-			acked, failed := l.finish(t, 20)
+			acked, failed := l.Stop(20)
 			if len(failed) > 0 {
 				t.Fatalf("%d requests failed during the upgrade, e.g. %s\n%s", len(failed), failed[0], done.Log)
 			}
@@ -458,7 +310,7 @@ func TestUpgradeWithAFailingMigrationRollsBack(t *testing.T) {
 	for _, e := range engines(t) {
 		t.Run(string(e), func(t *testing.T) {
 			r := newUpgradeRig(t, e, "up-fail")
-			if err := r.user.createSite("UPGRADE-FAIL"); err != nil {
+			if err := r.user.CreateSite("UPGRADE-FAIL"); err != nil {
 				t.Fatal(err)
 			}
 			rollbackUnderLoad(t, r, func(console.Operation) {}, "check constraint")
@@ -472,7 +324,7 @@ func TestUpgradeWhoseNewProcessIsKilledRollsBack(t *testing.T) {
 	for _, e := range engines(t) {
 		t.Run(string(e), func(t *testing.T) {
 			r := newUpgradeRig(t, e, "up-kill")
-			if err := r.user.createSite("UPGRADE-SLOW"); err != nil {
+			if err := r.user.CreateSite("UPGRADE-SLOW"); err != nil {
 				t.Fatal(err)
 			}
 			inst, _ := console.GetInstance(context.Background(), r.c.DB, r.key)
@@ -503,7 +355,7 @@ func TestUpgradeWhoseNewProcessIsKilledRollsBack(t *testing.T) {
 func rollbackUnderLoad(t *testing.T, r *upgradeRig, during func(console.Operation), inLog string) {
 	t.Helper()
 	l := startLoad(r.user, "RB")
-	for l.count() < 20 {
+	for l.Count() < 20 {
 		time.Sleep(10 * time.Millisecond)
 	}
 	op, err := r.c.RequestUpgrade(context.Background(), audit.Actor{Name: "release-engineer"}, r.key, buildTwo, time.Time{}, "release 26.2")
@@ -512,7 +364,7 @@ func rollbackUnderLoad(t *testing.T, r *upgradeRig, during func(console.Operatio
 	}
 	during(op)
 	done := consoletest.Wait(t, r.c, op, console.OpFailed)
-	acked, failed := l.finish(t, 20)
+	acked, failed := l.Stop(20)
 	if len(failed) > 0 {
 		t.Errorf("%d requests failed during the rolled-back upgrade, e.g. %s", len(failed), failed[0])
 	}
@@ -550,12 +402,7 @@ func TestUpgradeVALValidatesThePRODUpgrade(t *testing.T) {
 }
 
 func upgradeVALWalk(t *testing.T, e store.Engine) {
-	one, two := upgradeBuilds(t)
-	c := consoletest.New(t, e, one)
-	c.Build = buildOne
-	c.Catalog = catalog{buildOne: one, buildTwo: two}
-	proxy := consoleweb.NewProxy(c, nil)
-	c.Gate = proxy
+	c, _ := upgradeConsole(t, e)
 	consoletest.Run(t, c)
 	ctx := context.Background()
 	qa := audit.Actor{Name: "qa-lead"}
@@ -570,6 +417,9 @@ func upgradeVALWalk(t *testing.T, e store.Engine) {
 		consoletest.Wait(t, c, op, console.OpDone)
 	}
 	const prod = "acme/prod/main"
+	// A site only PROD Test has tells which PROD instance each VAL
+	// instance was cloned from.
+	addSite(t, c, "acme/prod/test", "PROD-TEST-ONLY")
 	if _, err := c.RequestUpgrade(ctx, qa, prod, buildTwo, time.Time{}, "release 26.2"); !console.IsRefusal(err) || !strings.Contains(err.Error(), "signed off as validated") {
 		t.Fatalf("PROD upgrade without a validated VAL: %v", err)
 	}
@@ -609,6 +459,12 @@ func upgradeVALWalk(t *testing.T, e store.Engine) {
 		in, _ := console.GetInstance(ctx, c.DB, console.InstanceKey("acme", env.Code, role))
 		if in.Build != buildTwo || in.State != console.Running {
 			t.Errorf("%s is %s on %s, want running on the new build", in.Key(), in.State, in.Build)
+		}
+		if want := console.InstanceKey("acme", "prod", role); in.Source != want {
+			t.Errorf("%s was cloned from %q, want %s", in.Key(), in.Source, want)
+		}
+		if got, want := sitesIn(t, c, in.Key())["PROD-TEST-ONLY"], role == console.Test; got != want {
+			t.Errorf("%s has PROD Test's own site: %v, want %v", in.Key(), got, want)
 		}
 	}
 	if _, err := c.DestroyEnvironment(ctx, qa, "acme", env.Code, "too early"); !console.IsRefusal(err) {

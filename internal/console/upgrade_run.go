@@ -52,38 +52,18 @@ func (c *Console) upgrade(ctx context.Context, op Operation, inst Instance) erro
 		}
 	}
 	note := c.note(ctx, op)
-	if u.Outcome == UpgradeRunning {
-		// An earlier run was cut short by a console that stopped. Whatever
-		// it left is put right before starting over.
-		if inst.Build == u.To {
-			note("An earlier run of this upgrade had already recorded " + u.To.String() + "; making sure it serves.")
-			if err := c.startChecked(ctx, inst, u.To, -1); err != nil {
-				return fmt.Errorf("start %s on %s after the interrupted upgrade: %w", inst.Key(), u.To, err)
-			}
-			c.setUpgrade(ctx, u.ID, "outcome = ?, finished_at = ?", string(Upgraded), time.Now().UTC())
-			return nil
-		}
-		if spec, err := c.SpecOn(ctx, inst, u.To); err == nil {
-			c.Runtime.Stop(ctx, spec)
-		}
-		if u.Backup != "" {
-			// The instance may hold a half-migrated database: its backup is the truth.
-			note("An earlier run of this upgrade was cut short; restoring its backup " + u.Backup + " before starting over.")
-			if err := c.restoreBackup(ctx, inst, u.Backup); err != nil {
-				return fmt.Errorf("restore the backup of the interrupted upgrade: %w", err)
-			}
-		} else {
-			note("An earlier run of this upgrade was cut short before its backup; the database was not changed.")
-		}
-		if err := c.startChecked(ctx, inst, inst.Build, -1); err != nil {
-			return fmt.Errorf("restart %s on %s after the interrupted upgrade: %w", inst.Key(), inst.Build, err)
-		}
+	if over, err := c.resumeUpgrade(ctx, op, inst, u); over || err != nil {
+		return err
 	}
 	c.setUpgrade(ctx, u.ID, "outcome = ?, started_at = ?, finished_at = NULL", string(UpgradeRunning), time.Now().UTC())
 	var run upgradeRun
 	err = c.runUpgrade(ctx, op, inst, u, &run)
-	if ctx.Err() != nil && err != nil {
-		return err // the console is stopping; the next one starts over
+	if err != nil && ctx.Err() != nil && !(run.stopped && keepsInstance(err)) {
+		// The console is stopping before the upgrade could be put right:
+		// the next console does (see resumeUpgrade). A rollback that did
+		// finish is recorded below, so the next console does not restore
+		// the backup again over what the old build saved since.
+		return err
 	}
 	outcome := Upgraded
 	switch {
@@ -120,6 +100,12 @@ func (c *Console) upgrade(ctx context.Context, op Operation, inst Instance) erro
 		}
 	}
 	c.setUpgrade(ctx, u.ID, set, args...)
+	if err == nil {
+		// Only a successful upgrade makes older backups unneeded.
+		if _, perr := c.pruneBackups(context.WithoutCancel(ctx), inst, note); perr != nil {
+			note("Could not remove the backups of older upgrades: " + perr.Error())
+		}
+	}
 	if err == nil && run.validatedBy != "" {
 		if merr := RecordMilestone(context.WithoutCancel(ctx), c.DB, worker, inst.Org, UpgradeDone(run.validatedBy),
 			fmt.Sprintf("PROD upgraded to %s (operation %d); the upgrade VAL %s may be destroyed", u.To, op.ID, run.validatedBy)); merr != nil {
@@ -193,7 +179,7 @@ func (c *Console) runUpgrade(ctx context.Context, op Operation, inst Instance, u
 
 	// From here on requests are held: every step is quick, and any failure
 	// puts the old build back before they are let through.
-	c.progress(ctx, op, "hold", 40, "Holding new requests to "+key+"; requests in flight finish first.")
+	c.progress(ctx, op, "hold", progressHold, "Holding new requests to "+key+"; requests in flight finish first.")
 	run.heldFrom = time.Now()
 	release := func() {}
 	if c.Gate != nil {
@@ -217,6 +203,9 @@ func (c *Console) runUpgrade(ctx context.Context, op Operation, inst Instance, u
 	defer let()
 	started := false
 	fail := func(step string, cause error) error {
+		if ctx.Err() != nil {
+			note("The console is stopping in the middle of the upgrade: it is rolled back now rather than left half done.")
+		}
 		note(fmt.Sprintf("%s failed: %v. Rolling back.", step, cause))
 		if started {
 			c.Runtime.Stop(context.WithoutCancel(ctx), to)

@@ -49,9 +49,10 @@ type UpgradeVAL struct {
 }
 
 // RequestUpgradeVAL makes a temporary VAL environment to validate build to
-// before PROD is upgraded to it: both instances are cloned from the
-// organisation's PROD Main (volunteer PHI obfuscated, so it is refused
-// while the console has no obfuscation step), then — once they run — each
+// before PROD is upgraded to it: its Main is cloned from the organisation's
+// PROD Main and its Test from PROD Test (from PROD Main when PROD has no
+// clonable Test), volunteer PHI obfuscated (so it is refused while the
+// console has no obfuscation step), then — once they run — each
 // is upgraded to the new build by the same operation PROD will go through,
 // which migrates and health-checks it. A "validated" sign-off
 // (SignOffUpgradeVAL) then allows the PROD upgrade.
@@ -66,14 +67,17 @@ func (c *Console) RequestUpgradeVAL(ctx context.Context, by audit.Actor, org str
 	if err != nil {
 		return Environment{}, nil, err
 	}
-	var prod *Instance
+	var prod, prodTest *Instance
 	for _, e := range envs {
 		if e.Kind != Prod || !e.Live() {
 			continue
 		}
 		for i, in := range e.Instances {
-			if in.Role == Main {
+			switch in.Role {
+			case Main:
 				prod = &e.Instances[i]
+			case Test:
+				prodTest = &e.Instances[i]
 			}
 		}
 	}
@@ -86,7 +90,14 @@ func (c *Console) RequestUpgradeVAL(ctx context.Context, by audit.Actor, org str
 	if _, err := c.SpecOn(ctx, *prod, to); err != nil {
 		return Environment{}, nil, refuse("%s is not installed on this console: %v", to, err)
 	}
-	env, ops, err := c.CreateEnvironment(ctx, by, NewEnvironment{Org: org, Kind: VAL, Purpose: Upgrade, From: prod.Key(),
+	// The VAL's Test previews PROD Test, with its own training data and
+	// configuration; only without a clonable PROD Test is it a second
+	// copy of PROD Main.
+	testFrom := prod.Key()
+	if prodTest != nil && CheckClonable(prodTest.Key(), prodTest.State) == nil {
+		testFrom = prodTest.Key()
+	}
+	env, ops, err := c.CreateEnvironment(ctx, by, NewEnvironment{Org: org, Kind: VAL, Purpose: Upgrade, From: prod.Key(), TestFrom: testFrom,
 		Reason: fmt.Sprintf("upgrade VAL for %s: %s", to, reason)})
 	if err != nil {
 		return env, ops, err
@@ -97,7 +108,8 @@ func (c *Console) RequestUpgradeVAL(ctx context.Context, by audit.Actor, org str
 			return fmt.Errorf("record the upgrade VAL %s/%s: %w", org, env.Code, err)
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Create, Entity: "upgrade_val", EntityID: org + "/" + env.Code,
-			Reason: reason, Changes: []audit.Change{{Field: "to", New: to.String()}, {Field: "from", New: prod.Key() + " on " + prod.Build.String()}}})
+			Reason: reason, Changes: []audit.Change{{Field: "to", New: to.String()}, {Field: "from", New: prod.Key() + " on " + prod.Build.String()},
+				{Field: "test_from", New: testFrom}}})
 	})
 	return env, ops, err
 }

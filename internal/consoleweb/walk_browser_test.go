@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,54 +14,16 @@ import (
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/console/consoletest"
 	"github.com/cohort-clinical/cohort/internal/consoleweb"
-	"github.com/cohort-clinical/cohort/internal/migration/sample"
-	"github.com/cohort-clinical/cohort/internal/obfuscation"
 	"github.com/cohort-clinical/cohort/internal/store"
 	"github.com/cohort-clinical/cohort/internal/web/browsertest"
 )
 
-// smallLegacySource writes the sample Migration Specification and the
-// first rows of each table of the sample legacy source into a directory,
-// so the walk migrates a few hundred volunteers instead of ten thousand.
-func smallLegacySource(t *testing.T) (specPath, sourceDir string) {
-	t.Helper()
-	dir := t.TempDir()
-	specPath = filepath.Join(dir, "spec.json")
-	if err := os.WriteFile(specPath, sample.SpecJSON(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sourceDir = filepath.Join(dir, "source")
-	if err := os.MkdirAll(sourceDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir("../migration/sample/source")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("../migration/sample/source", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.SplitAfter(string(b), "\n")
-		if len(lines) > 301 {
-			lines = lines[:301]
-		}
-		if err := os.WriteFile(filepath.Join(sourceDir, e.Name()), []byte(strings.Join(lines, "")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return specPath, sourceDir
-}
-
 // walkConsole is a console with real instances, the obfuscation step
-// installed as `cohort serve` installs it, and its pages on a test server.
+// installed as `cohort serve` installs it (consoletest.New does), and its
+// pages on a test server.
 func walkConsole(t *testing.T, e store.Engine) (*console.Console, *httptest.Server) {
 	t.Helper()
 	c := consoletest.New(t, e, binary)
-	c.Obfuscate = func(ctx context.Context, source, target console.Spec, note func(string)) error {
-		return obfuscation.Release(ctx, source.DSN, target.DSN, obfuscation.Origin{Source: source.Key, By: obfuscation.ConsoleActor}, note)
-	}
 	proxy := consoleweb.NewProxy(c, nil)
 	c.Gate = proxy
 	consoletest.Run(t, c)
@@ -127,7 +87,7 @@ func walkToALivePROD(t *testing.T, e store.Engine) {
 	// 2. The migration program, run twice on the customer's legacy source;
 	// after the first run an informal VAL gives an early look; the second
 	// run's output is signed off by the customer.
-	specPath, sourceDir := smallLegacySource(t)
+	specPath, sourceDir := consoletest.SmallLegacySource(t, 300)
 	makeVAL := func(what, env, reason string) {
 		b.Do(t, what,
 			chromedp.Navigate(ts.URL+"/o/demo-cru"), chromedp.WaitVisible(id("make-val")), chromedp.Click(id("make-val")),

@@ -207,18 +207,7 @@ func (d Difference) Delta() int { return d.After - d.Before }
 // distinct. A table or field in one run only is compared with zeros.
 func Compare(before, after *Report) []Difference {
 	var out []Difference
-	tables := map[string][2]*TableReport{}
-	var order []string
-	for i, r := range []*Report{before, after} {
-		for _, t := range r.Tables {
-			p, ok := tables[t.Table]
-			if !ok {
-				order = append(order, t.Table)
-			}
-			p[i] = t
-			tables[t.Table] = p
-		}
-	}
+	order, tables := pairByName(before.Tables, after.Tables, func(t *TableReport) string { return t.Table })
 	zero := &TableReport{ByReason: map[string]int{}}
 	for _, name := range order {
 		p := tables[name]
@@ -253,18 +242,7 @@ func Compare(before, after *Report) []Difference {
 		for _, k := range rs {
 			add("", "rejected: "+k, a.ByReason[k], b.ByReason[k])
 		}
-		fields := map[string][2]*FieldStats{}
-		var forder []string
-		for i, t := range []*TableReport{a, b} {
-			for _, f := range t.Fields {
-				q, ok := fields[f.Field]
-				if !ok {
-					forder = append(forder, f.Field)
-				}
-				q[i] = f
-				fields[f.Field] = q
-			}
-		}
+		forder, fields := pairByName(a.Fields, b.Fields, func(f *FieldStats) string { return f.Field })
 		for _, fname := range forder {
 			q := fields[fname]
 			x, y := q[0], q[1]
@@ -284,6 +262,25 @@ func Compare(before, after *Report) []Difference {
 		}
 	}
 	return out
+}
+
+// pairByName lines up what two runs report under the same name (tables,
+// or the fields of one table), in the order the names first appear; a
+// name in one run only has nil on the other side.
+func pairByName[T any](before, after []*T, name func(*T) string) (names []string, pairs map[string][2]*T) {
+	pairs = map[string][2]*T{}
+	for i, list := range [2][]*T{before, after} {
+		for _, x := range list {
+			n := name(x)
+			p, ok := pairs[n]
+			if !ok {
+				names = append(names, n)
+			}
+			p[i] = x
+			pairs[n] = p
+		}
+	}
+	return names, pairs
 }
 
 // RowsRead is the number of source rows read over all tables.

@@ -2,6 +2,7 @@ package obfuscation
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -19,10 +20,49 @@ func entryHash(e trailRow) string {
 // 32766).
 const maxParams = 30000
 
+// writer writes rows in bulk inside the obfuscation's transaction. On
+// SQLite it keeps each multi-row statement prepared for the rest of the
+// transaction: the batches come in a few fixed sizes, and parsing a
+// statement of thirty thousand parameters again for every chunk would cost
+// more than binding them.
+type writer struct {
+	tx    *store.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func newWriter(tx *store.Tx) *writer { return &writer{tx: tx, stmts: map[string]*sql.Stmt{}} }
+
+// exec runs q with args, prepared once per distinct q on SQLite.
+func (w *writer) exec(ctx context.Context, q string, args []any) error {
+	if w.tx.Engine != store.SQLite {
+		_, err := w.tx.Exec(ctx, q, args...)
+		return err
+	}
+	st, ok := w.stmts[q]
+	if !ok {
+		var err error
+		if st, err = w.tx.Prepare(ctx, q); err != nil {
+			return err
+		}
+		w.stmts[q] = st
+	}
+	_, err := st.ExecContext(ctx, args...)
+	return err
+}
+
+// close releases the prepared statements.
+func (w *writer) close() {
+	for q, st := range w.stmts {
+		st.Close()
+		delete(w.stmts, q)
+	}
+}
+
 // bulkInsert inserts rows given flat (one row after another) with a few
 // multi-row statements: VALUES lists on SQLite, unnest of one array per
 // column on PostgreSQL.
-func bulkInsert(ctx context.Context, tx *store.Tx, table string, cols []string, flat []any) error {
+func bulkInsert(ctx context.Context, w *writer, table string, cols []string, flat []any) error {
+	tx := w.tx
 	if len(flat) == 0 {
 		return nil
 	}
@@ -38,7 +78,7 @@ func bulkInsert(ctx context.Context, tx *store.Tx, table string, cols []string, 
 		return nil
 	}
 	return sqliteChunks(flat, len(cols), func(values string, args []any) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+values, args...); err != nil {
+		if err := w.exec(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+values, args); err != nil {
 			return fmt.Errorf("insert %d rows into %s: %w", len(args)/len(cols), table, err)
 		}
 		return nil
@@ -47,7 +87,8 @@ func bulkInsert(ctx context.Context, tx *store.Tx, table string, cols []string, 
 
 // bulkUpdate sets cols[1:] of the rows whose key column cols[0] matches,
 // from rows given flat, with one UPDATE … FROM per chunk.
-func bulkUpdate(ctx context.Context, tx *store.Tx, table string, cols []string, flat []any) error {
+func bulkUpdate(ctx context.Context, w *writer, table string, cols []string, flat []any) error {
+	tx := w.tx
 	if len(flat) == 0 {
 		return nil
 	}
@@ -74,7 +115,7 @@ func bulkUpdate(ctx context.Context, tx *store.Tx, table string, cols []string, 
 	return sqliteChunks(flat, len(cols), func(values string, args []any) error {
 		q := "UPDATE " + table + " SET " + strings.Join(sets, ", ") + " FROM (VALUES " + values + ") AS n WHERE " +
 			table + "." + cols[0] + " = n.column1"
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
+		if err := w.exec(ctx, q, args); err != nil {
 			return fmt.Errorf("update %d rows of %s: %w", len(args)/len(cols), table, err)
 		}
 		return nil

@@ -1,11 +1,12 @@
 package obfuscation
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,6 +123,8 @@ func obfuscate(ctx context.Context, db *store.DB, secret []byte, origin Origin, 
 		res.Volunteers, res.Originals = len(vs), orig.Values
 		progress(fmt.Sprintf("Found %d volunteers holding %d PHI values.", len(vs), orig.Values))
 		p := newPseudonymizer(secret, orig)
+		w := newWriter(tx)
+		defer w.close()
 		if err := clearDerived(ctx, tx); err != nil {
 			return err
 		}
@@ -132,8 +135,10 @@ func obfuscate(ctx context.Context, db *store.DB, secret []byte, origin Origin, 
 		if err != nil {
 			return err
 		}
-		counts := map[string]int{}
+		// SQLite gets the name-token rows from here; PostgreSQL builds them
+		// itself (see insertTokens), and only their number is kept.
 		var tokens []tokenRow
+		ntokens := 0
 		sexOf := make(map[string]volunteer.Sex, len(vs))
 		for i := range vs {
 			sexOf[vs[i].number] = volunteer.Sex(vs[i].sex)
@@ -163,20 +168,22 @@ func obfuscate(ctx context.Context, db *store.DB, secret []byte, origin Origin, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if tokens, err = rewriteVolunteers(ctx, tx, rows, counts, tokens); err != nil {
+			n, err := rewriteVolunteers(ctx, w, rows, &tokens)
+			if err != nil {
 				return err
 			}
+			ntokens += n
 			done += len(rows)
 			progress(fmt.Sprintf("Obfuscated %d of %d volunteers.", done, len(vs)))
 		}
-		if err := insertTokens(ctx, tx, tokens, counts); err != nil {
+		if err := insertTokens(ctx, w, tokens, ntokens); err != nil {
 			return err
 		}
 		if err := rebuild(); err != nil {
 			return err
 		}
 		s := scrubber{p: p, orig: orig, sexOf: sexOf, phiQuestions: phiQuestions}
-		if res.AuditRewritten, res.AuditResealed, err = s.run(ctx, tx, progress); err != nil {
+		if res.AuditRewritten, res.AuditResealed, err = s.run(ctx, tx, w, progress); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: origin.By, Action: Obfuscated, Entity: Entity, EntityID: "copy",
@@ -305,39 +312,90 @@ type tokenRow struct {
 	all                string
 }
 
-// rewriteVolunteers writes a batch of volunteers with their pseudonyms and
-// their phones, and adds their name tokens to tokens and counts (written
-// at the end, in token order).
-func rewriteVolunteers(ctx context.Context, tx *store.Tx, batch []volRow, counts map[string]int, tokens []tokenRow) ([]tokenRow, error) {
+// rewriteVolunteers writes a batch of volunteers with their pseudonyms,
+// name tokens and sort keys, and their phones; it returns how many name
+// tokens the batch has, for insertTokens to check, and on SQLite adds
+// their rows to tokens.
+func rewriteVolunteers(ctx context.Context, w *writer, batch []volRow, tokens *[]tokenRow) (ntokens int, err error) {
 	cols := []string{"id", "given_name", "family_name", "other_names", "name_tokens", "family_key", "birth_date",
 		"email", "address_line1", "address_line2", "postal_code", "city", "notes"}
 	upd := make([]any, 0, len(batch)*len(cols))
 	var phones []any
+	sqlite := w.tx.Engine == store.SQLite
 	for _, v := range batch {
 		nt, fk, toks := registry.SearchColumns(volunteer.Volunteer{GivenName: v.given, FamilyName: v.family, OtherNames: v.other})
 		upd = append(upd, v.id, v.given, v.family, v.other, nt, fk, v.birth, v.email, v.line1, v.line2, v.postal, v.city, v.notes)
-		for _, t := range toks {
-			tokens = append(tokens, tokenRow{token: t, id: v.id, number: v.number, key: fk, birth: v.birth, all: nt})
-			counts[t]++
+		ntokens += len(toks)
+		if sqlite {
+			for _, t := range toks {
+				*tokens = append(*tokens, tokenRow{token: t, id: v.id, number: v.number, key: fk, birth: v.birth, all: nt})
+			}
 		}
 		for _, ph := range v.phones {
 			phones = append(phones, v.id, ph.position, ph.kind, ph.number, registry.PhoneSearchKey(ph.number))
 		}
 	}
-	if err := bulkUpdate(ctx, tx, "volunteer", cols, upd); err != nil {
-		return tokens, err
+	if err := bulkUpdate(ctx, w, "volunteer", cols, upd); err != nil {
+		return 0, err
 	}
-	return tokens, bulkInsert(ctx, tx, "volunteer_phone", []string{"volunteer_id", "position", "kind", "number", "digits_rev"}, phones)
+	return ntokens, bulkInsert(ctx, w, "volunteer_phone", []string{"volunteer_id", "position", "kind", "number", "digits_rev"}, phones)
 }
 
-// insertTokens writes the name-token index and the token counts, in token
-// order, so each B-tree grows at its end.
-func insertTokens(ctx context.Context, tx *store.Tx, tokens []tokenRow, counts map[string]int) error {
-	sort.Slice(tokens, func(i, j int) bool {
-		if tokens[i].token != tokens[j].token {
-			return tokens[i].token < tokens[j].token
+// insertTokens writes the name-token index and the token counts. want is
+// how many tokens the rewrite computed.
+//
+// On SQLite the rows computed in Go are inserted in token order, so each
+// B-tree grows at its end, and the counts are the lengths of the runs of
+// one token. PostgreSQL builds the rows itself from the rewritten volunteer
+// rows: name_tokens holds " " and the volunteer's distinct tokens joined by
+// single spaces (tokens never hold a space), so splitting it gives exactly
+// the tokens registry.SearchColumns computed, without sending 280,000 rows
+// of six values to the server. Any other number of rows than want fails
+// the obfuscation rather than leave search inconsistent. (SQLite's own
+// split and sort cost more than the bound rows they save.)
+func insertTokens(ctx context.Context, w *writer, tokens []tokenRow, want int) error {
+	tx := w.tx
+	if tx.Engine == store.Postgres {
+		// The table was emptied in this transaction: its primary key is
+		// dropped and built again by one sort after the insert, instead of
+		// taking 280,000 entries one by one.
+		var pk, def string
+		if err := tx.QueryRow(ctx, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE conrelid = to_regclass('volunteer_name_token') AND contype = 'p'`).Scan(&pk, &def); err != nil {
+			return fmt.Errorf("read the primary key of volunteer_name_token: %w", err)
 		}
-		return tokens[i].id < tokens[j].id
+		if _, err := tx.Exec(ctx, "ALTER TABLE volunteer_name_token DROP CONSTRAINT "+quoteIdent(pk)); err != nil {
+			return fmt.Errorf("drop the primary key of volunteer_name_token for the rebuild: %w", err)
+		}
+		res, err := tx.Exec(ctx, `INSERT INTO volunteer_name_token (token, volunteer_id, number, family_key, birth_date, name_tokens)
+			SELECT t.token, v.id, v.number, v.family_key, v.birth_date, v.name_tokens
+			FROM volunteer v CROSS JOIN LATERAL unnest(string_to_array(substr(v.name_tokens, 2), ' ')) AS t(token)
+			WHERE v.name_tokens <> ''`)
+		if err != nil {
+			return fmt.Errorf("rebuild the name-token index: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("rebuild the name-token index: %w", err)
+		} else if n != int64(want) {
+			return fmt.Errorf("rebuild the name-token index: %d tokens written where the names have %d", n, want)
+		}
+		if _, err := tx.Exec(ctx, "ALTER TABLE volunteer_name_token ADD CONSTRAINT "+quoteIdent(pk)+" "+def); err != nil {
+			return fmt.Errorf("rebuild the primary key of volunteer_name_token: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO volunteer_token_count (token, volunteers)
+			SELECT token, COUNT(*) FROM volunteer_name_token GROUP BY token`); err != nil {
+			return fmt.Errorf("rebuild the name-token counts: %w", err)
+		}
+		return nil
+	}
+	if len(tokens) != want {
+		return fmt.Errorf("rebuild the name-token index: %d tokens collected where the names have %d", len(tokens), want)
+	}
+	slices.SortFunc(tokens, func(a, b tokenRow) int {
+		if c := strings.Compare(a.token, b.token); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
 	})
 	const per = 20000
 	for start := 0; start < len(tokens); start += per {
@@ -346,20 +404,20 @@ func insertTokens(ctx context.Context, tx *store.Tx, tokens []tokenRow, counts m
 		for _, t := range part {
 			flat = append(flat, t.token, t.id, t.number, t.key, t.birth, t.all)
 		}
-		if err := bulkInsert(ctx, tx, "volunteer_name_token", []string{"token", "volunteer_id", "number", "family_key", "birth_date", "name_tokens"}, flat); err != nil {
+		if err := bulkInsert(ctx, w, "volunteer_name_token", []string{"token", "volunteer_id", "number", "family_key", "birth_date", "name_tokens"}, flat); err != nil {
 			return err
 		}
 	}
-	keys := make([]string, 0, len(counts))
-	for t := range counts {
-		keys = append(keys, t)
+	var flat []any
+	for i := 0; i < len(tokens); {
+		j := i + 1
+		for j < len(tokens) && tokens[j].token == tokens[i].token {
+			j++
+		}
+		flat = append(flat, tokens[i].token, j-i)
+		i = j
 	}
-	sort.Strings(keys)
-	flat := make([]any, 0, 2*len(keys))
-	for _, t := range keys {
-		flat = append(flat, t, counts[t])
-	}
-	return bulkInsert(ctx, tx, "volunteer_token_count", []string{"token", "volunteers"}, flat)
+	return bulkInsert(ctx, w, "volunteer_token_count", []string{"token", "volunteers"}, flat)
 }
 
 // suspendIndexes drops the secondary indexes of tables (not those behind a
@@ -532,7 +590,7 @@ type trailRow struct {
 // run rewrites the volunteer entries and re-seals the chain from the first
 // changed entry on, page by page, with the append-only triggers lifted for
 // the duration of the transaction only.
-func (s *scrubber) run(ctx context.Context, tx *store.Tx, progress func(string)) (rewritten, resealed int, err error) {
+func (s *scrubber) run(ctx context.Context, tx *store.Tx, w *writer, progress func(string)) (rewritten, resealed int, err error) {
 	restore, err := liftAppendOnly(ctx, tx)
 	if err != nil {
 		return 0, 0, err
@@ -589,7 +647,7 @@ func (s *scrubber) run(ctx context.Context, tx *store.Tx, progress func(string))
 			}
 			prev = e.hash
 		}
-		if err := bulkUpdate(ctx, tx, "audit_entry", []string{"seq", "old_value", "new_value", "reason", "prev_hash", "hash"}, upd); err != nil {
+		if err := bulkUpdate(ctx, w, "audit_entry", []string{"seq", "old_value", "new_value", "reason", "prev_hash", "hash"}, upd); err != nil {
 			return 0, 0, fmt.Errorf("re-seal the audit trail: %w", err)
 		}
 		after = es[len(es)-1].seq

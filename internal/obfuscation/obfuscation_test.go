@@ -306,3 +306,52 @@ func TestShortSecretRefused(t *testing.T) {
 		t.Fatal("a 5-byte secret was accepted")
 	}
 }
+
+// TestScanSplitsPackedRowsExactly: the scan reads a row's text columns
+// joined by a separator. A cell holding the separator itself must not move
+// a cell boundary (the table is read column by column instead), and a
+// name split over two columns, a NULL and a number in an untyped column
+// must read as they would alone.
+func TestScanSplitsPackedRowsExactly(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e store.Engine) {
+		ctx := context.Background()
+		src := newSource(t, e)
+		storetest.MustExec(t, src.db, "CREATE TABLE legacy_note (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT)")
+		sep := string(rune(0x1f))
+		for _, r := range []struct {
+			id      int
+			a, b, c any
+		}{
+			{1, "Annabel", "VERMEULEN", nil}, // a name over two columns
+			// The separator in a cell: split there, the street line would be
+			// a whole cell and a (false) finding; it is only part of one.
+			{2, "unit" + sep + "Prinsengracht 263", nil, "tel"},
+			{3, nil, "x", "call 06-1234 5678 today"}, // a phone after a NULL
+			{4, "plain", "text", "nothing"},
+		} {
+			storetest.MustExec(t, src.db, "INSERT INTO legacy_note (id, a, b, c) VALUES (?, ?, ?, ?)", r.id, r.a, r.b, r.c)
+		}
+		cp := src.copyOf(t)
+		obfuscate(t, cp, secret(4))
+		f, err := obfuscation.Scan(ctx, src.db, cp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, x := range f.First {
+			got[x.String()] = true
+		}
+		want := []string{
+			"legacy_note.a row 1, field given_name+family_name",
+			"legacy_note.c row 3, field phones",
+		}
+		if f.Count != len(want) {
+			t.Fatalf("scan found %d: %v; want %v", f.Count, f.First, want)
+		}
+		for _, w := range want {
+			if !got[w] {
+				t.Errorf("missing finding %s in %v", w, f.First)
+			}
+		}
+	})
+}

@@ -23,12 +23,21 @@ import (
 type pseudonymizer struct {
 	mac   hash.Hash
 	avoid *needles
-	memo  map[string]string
+	memo  map[memoKey]string
 	sum   []byte
 }
 
+// memoKey is a cached pseudonym's domain and original value; a struct key
+// spares building a string per lookup.
+type memoKey struct {
+	domain string
+	role   nameRole
+	sex    volunteer.Sex
+	value  string
+}
+
 func newPseudonymizer(secret []byte, avoid *needles) *pseudonymizer {
-	return &pseudonymizer{mac: hmac.New(sha256.New, secret), avoid: avoid, memo: map[string]string{}}
+	return &pseudonymizer{mac: hmac.New(sha256.New, secret), avoid: avoid, memo: map[memoKey]string{}}
 }
 
 // draw returns 64 keyed bits for the value in a domain (what kind of value,
@@ -63,7 +72,7 @@ func (p *pseudonymizer) once(make func() string) string { return make() }
 
 // memoized caches pseudonyms per domain and value: a copy of 100,000
 // volunteers has a few thousand distinct names.
-func (p *pseudonymizer) memoized(key string, make func() string) string {
+func (p *pseudonymizer) memoized(key memoKey, make func() string) string {
 	if s, ok := p.memo[key]; ok {
 		return s
 	}
@@ -87,6 +96,12 @@ func (p *pseudonymizer) Name(role nameRole, sex volunteer.Sex, s string) string 
 	if strings.TrimSpace(s) == "" {
 		return s
 	}
+	// Whole names repeat as often as their words: the result depends on
+	// nothing else, so it is cached as a whole too.
+	return p.memoized(memoKey{domain: "name", role: role, sex: sex, value: s}, func() string { return p.name(role, sex, s) })
+}
+
+func (p *pseudonymizer) name(role nameRole, sex volunteer.Sex, s string) string {
 	words := strings.Fields(s)
 	onlyParticles := true
 	for _, w := range words {
@@ -119,7 +134,7 @@ func (p *pseudonymizer) nameWord(role nameRole, sex volunteer.Sex, norm string) 
 	} else {
 		list = familyNames
 	}
-	return p.memoized(domain+"\x00"+norm, func() string {
+	return p.memoized(memoKey{domain: domain, value: norm}, func() string {
 		for attempt := 0; ; attempt++ {
 			h := p.draw(domain, attempt, norm)
 			var c string
@@ -176,11 +191,11 @@ func matchCase(orig, pseudo string) string {
 // they were and volunteers born on one day still share a birthday. A
 // partial date (year, or year and month) is coarse already and stays.
 func (p *pseudonymizer) BirthDate(s string) string {
-	d, err := volunteer.ParseDate(s)
-	if err != nil || !d.IsComplete() {
-		return s
-	}
-	return p.memoized("date\x00"+s, func() string {
+	return p.memoized(memoKey{domain: "date", value: s}, func() string {
+		d, err := volunteer.ParseDate(s)
+		if err != nil || !d.IsComplete() {
+			return s
+		}
 		first := volunteer.NewDate(d.Year, 1, 1)
 		days := first.DaysTo(volunteer.NewDate(d.Year+1, 1, 1))
 		doy := first.DaysTo(d)
@@ -329,7 +344,7 @@ func (p *pseudonymizer) City(s string) string {
 	if s == "" {
 		return s
 	}
-	return p.memoized("city\x00"+s, func() string {
+	return p.memoized(memoKey{domain: "city", value: s}, func() string {
 		return cities[p.draw("city", 0, strings.ToLower(s))%uint64(len(cities))]
 	})
 }

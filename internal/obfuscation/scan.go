@@ -1,8 +1,10 @@
 package obfuscation
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -281,6 +283,26 @@ func postgresTables(ctx context.Context, db *store.DB) ([]tableCols, error) {
 	return out, nil
 }
 
+// splitCells splits a packed row into cells; false when the separators do
+// not match the number of cells.
+func splitCells(row []byte, cells []sql.RawBytes) bool {
+	for i := range cells {
+		if i == len(cells)-1 {
+			if bytes.IndexByte(row, fieldSep) >= 0 {
+				return false
+			}
+			cells[i] = row
+			return true
+		}
+		j := bytes.IndexByte(row, fieldSep)
+		if j < 0 {
+			return false
+		}
+		cells[i], row = row[:j:j], row[j+1:]
+	}
+	return true
+}
+
 // matcher checks cells against the needles; one per scanning goroutine.
 type matcher struct {
 	n     *needles
@@ -294,8 +316,46 @@ type tokenHit struct {
 	col   int
 }
 
+// fieldSep joins the text columns of a row into one value on the packed
+// read (see scanTable).
+const fieldSep = 0x1f
+
+// errAmbiguousRow stops a packed read of a table whose text holds the
+// separator itself, so its cells cannot be told apart; the table is then
+// read again column by column.
+var errAmbiguousRow = errors.New("a cell holds the column separator")
+
+// scanTable scans one table. A table of several text columns is read
+// packed — every row's text columns joined by the database into one value
+// with a separator, which spares the driver most of its per-column work —
+// and split into the same cells again here. Should any cell hold the
+// separator, the packed read could misplace a cell boundary; the table is
+// then read again, column by column, from the start.
 func (m *matcher) scanTable(ctx context.Context, db *store.DB, t tableCols) (nrows, ncells int64, fs []Finding, count int, err error) {
+	if len(t.cols) > 1 {
+		nrows, ncells, fs, count, err = m.scanRows(ctx, db, t, true)
+		if !errors.Is(err, errAmbiguousRow) {
+			return nrows, ncells, fs, count, err
+		}
+	}
+	return m.scanRows(ctx, db, t, false)
+}
+
+func (m *matcher) scanRows(ctx context.Context, db *store.DB, t tableCols, packed bool) (nrows, ncells int64, fs []Finding, count int, err error) {
 	sel := strings.Join(t.casts, ", ")
+	if packed {
+		parts := make([]string, len(t.casts))
+		sep := "char(31)"
+		if db.Engine == store.Postgres {
+			sep = "chr(31)"
+		}
+		for i, c := range t.casts {
+			// Every column as text (NULL as empty), so no cell is lost to
+			// the concatenation and none becomes NULL.
+			parts[i] = "coalesce(CAST(" + c + " AS TEXT), '')"
+		}
+		sel = strings.Join(parts, " || "+sep+" || ")
+	}
 	id := t.rowID
 	if id == "" {
 		id = "NULL"
@@ -305,11 +365,16 @@ func (m *matcher) scanTable(ctx context.Context, db *store.DB, t tableCols) (nro
 		return 0, 0, nil, 0, fmt.Errorf("read %s: %w", t.name, err)
 	}
 	defer rows.Close()
-	cells := make([]sql.RawBytes, len(t.cols)+1)
-	dest := make([]any, len(cells))
-	for i := range cells {
-		dest[i] = &cells[i]
+	ncol := len(t.cols) + 1
+	if packed {
+		ncol = 2
 	}
+	raw := make([]sql.RawBytes, ncol)
+	dest := make([]any, ncol)
+	for i := range raw {
+		dest[i] = &raw[i]
+	}
+	cells := make([]sql.RawBytes, len(t.cols)+1)
 	seen := map[Finding]bool{}
 	report := func(col int, row, field string) {
 		count++
@@ -329,6 +394,14 @@ func (m *matcher) scanTable(ctx context.Context, db *store.DB, t tableCols) (nro
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nrows, ncells, fs, count, fmt.Errorf("read %s: %w", t.name, err)
+		}
+		if packed {
+			cells[0] = raw[0]
+			if !splitCells(raw[1], cells[1:]) {
+				return nrows, ncells, fs, count, errAmbiguousRow
+			}
+		} else {
+			copy(cells, raw)
 		}
 		nrows++
 		rowName := func() string {

@@ -120,12 +120,7 @@ func (s *Server) libraryDetails(w http.ResponseWriter, r *http.Request) {
 	}
 	f := study.FormSpec{Name: r.PostFormValue("name"), Repeating: r.PostFormValue("repeating") == "yes", Description: r.PostFormValue("description")}
 	if err := study.SaveFormDetails(r.Context(), s.DB, visitOf(r).user.Actor(), draftRef(r), f, r.PostFormValue("reason")); err != nil {
-		p, perr := s.libraryPage(r, r.PathValue("code"))
-		if perr != nil {
-			s.formProblem(w, r, "message.html", s.newPage(r, "Form", nil), perr)
-			return
-		}
-		s.formProblem(w, r, "library_form.html", p, renameField(err, "reason", "details_reason"))
+		s.libraryProblem(w, r, r.PathValue("code"), renameField(err, "reason", "details_reason"))
 		return
 	}
 	backToForm(w, r)
@@ -137,12 +132,7 @@ func (s *Server) libraryDiscard(w http.ResponseWriter, r *http.Request) {
 	}
 	remains, err := study.DiscardDraft(r.Context(), s.DB, visitOf(r).user.Actor(), draftRef(r), r.PostFormValue("reason"))
 	if err != nil {
-		p, perr := s.libraryPage(r, r.PathValue("code"))
-		if perr != nil {
-			s.formProblem(w, r, "message.html", s.newPage(r, "Form", nil), perr)
-			return
-		}
-		s.formProblem(w, r, "library_form.html", p, err)
+		s.libraryProblem(w, r, r.PathValue("code"), err)
 		return
 	}
 	if !remains {
@@ -210,12 +200,7 @@ func (s *Server) libraryFormChange(w http.ResponseWriter, r *http.Request, apply
 		return
 	}
 	if err := apply(); err != nil {
-		p, perr := s.libraryPage(r, r.PathValue("code"))
-		if perr != nil {
-			s.formProblem(w, r, "message.html", s.newPage(r, "Form", nil), perr)
-			return
-		}
-		s.formProblem(w, r, "library_form.html", p, renameField(err, "reason", "action_reason"))
+		s.libraryProblem(w, r, r.PathValue("code"), renameField(err, "reason", "action_reason"))
 		return
 	}
 	backToForm(w, r)

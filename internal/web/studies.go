@@ -13,7 +13,6 @@ import (
 
 	"github.com/cohort-clinical/cohort/internal/access"
 	"github.com/cohort-clinical/cohort/internal/check"
-	"github.com/cohort-clinical/cohort/internal/odm"
 	"github.com/cohort-clinical/cohort/internal/study"
 )
 
@@ -193,9 +192,8 @@ func (s *Server) studyAddEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := r.PathValue("code")
-	e := study.Event{OID: r.PostFormValue("event_oid"), Name: r.PostFormValue("event_name"), Type: odm.EventType(r.PostFormValue("event_type")),
-		Repeating: r.PostFormValue("repeating") == "yes", Epoch: r.PostFormValue("epoch"), Arm: r.PostFormValue("arm")}
-	if err := readSchedule(r, &e); err != nil {
+	e, err := postedEvent(r, r.PostFormValue("event_oid"))
+	if err != nil {
 		s.studyProblem(w, r, code, err)
 		return
 	}
@@ -291,6 +289,18 @@ func (s *Server) libraryCreate(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/library/"+v.FormOID)
 }
 
+// libraryProblem shows a form's library page again with the problem a
+// posted change ran into; when the page itself cannot be loaded (the form
+// is gone) the user gets that problem on its own instead.
+func (s *Server) libraryProblem(w http.ResponseWriter, r *http.Request, oid string, err error) {
+	p, perr := s.libraryPage(r, oid)
+	if perr != nil {
+		s.formProblem(w, r, "message.html", s.newPage(r, "Form", nil), perr)
+		return
+	}
+	s.formProblem(w, r, "library_form.html", p, err)
+}
+
 func (s *Server) libraryPage(r *http.Request, oid string) (*page, error) {
 	versions, err := study.Versions(r.Context(), s.DB, oid)
 	if err != nil {
@@ -352,12 +362,7 @@ func (s *Server) libraryChange(w http.ResponseWriter, r *http.Request, apply fun
 	number, _ := strconv.Atoi(r.PostFormValue("number"))
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	if err := apply(oid, number, version, r.PostFormValue("reason")); err != nil {
-		p, perr := s.libraryPage(r, oid)
-		if perr != nil {
-			s.formProblem(w, r, "message.html", s.newPage(r, "Form", nil), perr)
-			return
-		}
-		s.formProblem(w, r, "library_form.html", p, err)
+		s.libraryProblem(w, r, oid, err)
 		return
 	}
 	redirect(w, r, "/library/"+oid+"?notice=saved")

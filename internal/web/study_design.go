@@ -77,6 +77,17 @@ func offsetMinutes(v string) (*int, error) {
 	return &m, nil
 }
 
+// postedEvent reads an event as the add and edit forms post it: name,
+// type, repeating, epoch, arm or cohort, and the schedule (nominal time and
+// window). oid names the event: typed in when it is added, from the
+// address when it is edited.
+func postedEvent(r *http.Request, oid string) (study.Event, error) {
+	e := study.Event{OID: oid, Name: r.PostFormValue("event_name"), Type: odm.EventType(r.PostFormValue("event_type")),
+		Repeating: r.PostFormValue("repeating") == "yes", Epoch: r.PostFormValue("epoch"), Arm: r.PostFormValue("arm")}
+	err := readSchedule(r, &e)
+	return e, err
+}
+
 // readSchedule reads an event's nominal time (hours) and window (minutes)
 // from the posted form into e.
 func readSchedule(r *http.Request, e *study.Event) error {
@@ -103,9 +114,7 @@ func (s *Server) studyEventSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := r.PathValue("code")
-	e := study.Event{OID: r.PathValue("event"), Name: r.PostFormValue("event_name"), Type: odm.EventType(r.PostFormValue("event_type")),
-		Repeating: r.PostFormValue("repeating") == "yes", Epoch: r.PostFormValue("epoch"), Arm: r.PostFormValue("arm")}
-	err := readSchedule(r, &e)
+	e, err := postedEvent(r, r.PathValue("event"))
 	if err == nil {
 		if e.Order, err = strconv.Atoi(strings.TrimSpace(r.PostFormValue("order"))); err != nil || e.Order < 1 {
 			err = check.FieldErrors{"order": "Give the event's place in the schedule as a number from 1."}

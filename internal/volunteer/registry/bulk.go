@@ -225,8 +225,26 @@ func insertBatch(ctx context.Context, tx *store.Tx, by audit.Actor, vs []volunte
 	for i := range vs {
 		vs[i].Number = "" // the generator's own numbers give way to the instance's
 	}
+	if err := insertNumbered(ctx, tx, num, by, vs); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Create, Entity: Entity,
+		EntityID: vs[0].Number + ".." + vs[len(vs)-1].Number, Reason: reason,
+		Changes: []audit.Change{{Field: "volunteers", New: fmt.Sprintf("%d synthetic volunteers, %s to %s", len(vs), vs[0].Number, vs[len(vs)-1].Number)}}})
+}
+
+// insertNumbered gives the volunteers without a number one from the
+// instance's pattern, stores them with multi-row INSERTs and then their
+// child rows, and sets each one's ID. The bulk paths (synthetic batches,
+// imports, migrated registries) share it so that a volunteer is numbered
+// and stored the same way whichever way it arrives; each records its own
+// audit entries.
+func insertNumbered(ctx context.Context, tx *store.Tx, num *numberer, by audit.Actor, vs []volunteer.Volunteer) error {
 	if err := num.assign(ctx, tx, vs); err != nil {
 		return err
+	}
+	if len(vs) == 0 {
+		return nil
 	}
 	ids, err := insertRows(ctx, tx, by, vs)
 	if err != nil {
@@ -237,12 +255,7 @@ func insertBatch(ctx context.Context, tx *store.Tx, by audit.Actor, vs []volunte
 		vs[i].ID = ids[vs[i].Number]
 		c.add(vs[i].ID, &vs[i])
 	}
-	if err := c.flush(ctx, tx); err != nil {
-		return err
-	}
-	return audit.Record(ctx, tx, audit.Event{Actor: by, Action: audit.Create, Entity: Entity,
-		EntityID: vs[0].Number + ".." + vs[len(vs)-1].Number, Reason: reason,
-		Changes: []audit.Change{{Field: "volunteers", New: fmt.Sprintf("%d synthetic volunteers, %s to %s", len(vs), vs[0].Number, vs[len(vs)-1].Number)}}})
+	return c.flush(ctx, tx)
 }
 
 // insertRows inserts volunteer rows, as many to a statement as the

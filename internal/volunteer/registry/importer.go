@@ -298,22 +298,8 @@ func (im *importer) flush(ctx context.Context, tx *store.Tx) error {
 			}
 		}
 	}
-	if err := im.num.assign(ctx, tx, vs); err != nil {
+	if err := insertNumbered(ctx, tx, im.num, im.by, vs); err != nil {
 		return err
-	}
-	if len(vs) > 0 {
-		ids, err := insertRows(ctx, tx, im.by, vs)
-		if err != nil {
-			return err
-		}
-		c := newChildren()
-		for j := range vs {
-			vs[j].ID = ids[vs[j].Number]
-			c.add(vs[j].ID, &vs[j])
-		}
-		if err := c.flush(ctx, tx); err != nil {
-			return err
-		}
 	}
 	for j, k := range kept {
 		changes := []audit.Change{{Field: RecordField, New: encodeRecord(trailValues(vs[j]))}}

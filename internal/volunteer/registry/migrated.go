@@ -30,19 +30,7 @@ func StoreMigrated(ctx context.Context, tx *store.Tx, by audit.Actor, vs []volun
 			}
 		}
 	}
-	if err := num.assign(ctx, tx, vs); err != nil {
-		return err
-	}
-	ids, err := insertRows(ctx, tx, by, vs)
-	if err != nil {
-		return err
-	}
-	c := newChildren()
-	for i := range vs {
-		vs[i].ID = ids[vs[i].Number]
-		c.add(vs[i].ID, &vs[i])
-	}
-	if err := c.flush(ctx, tx); err != nil {
+	if err := insertNumbered(ctx, tx, num, by, vs); err != nil {
 		return err
 	}
 	for _, v := range vs {
