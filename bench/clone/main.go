@@ -61,6 +61,7 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "cohort-bench-clone"), "where the SQLite databases live")
 	reuse := flag.Bool("reuse", false, "reuse a source loaded by an earlier run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the obfuscation and scan to this file")
+	memprofile := flag.String("memprofile", "", "write an allocation profile, after all runs, to this file")
 	flag.BoolVar(&verbose, "v", false, "print the obfuscation's and the scan's progress with elapsed times")
 	flag.Parse()
 	log.SetFlags(0)
@@ -102,6 +103,12 @@ func main() {
 		}
 		fmt.Printf("goal < 10 s:                    %s  (load average after: %s)\n\n", verdict, loadAverage())
 		b.close()
+	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		check(err)
+		check(pprof.Lookup("allocs").WriteTo(f, 0))
+		f.Close()
 	}
 }
 

@@ -21,27 +21,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/console"
+	"github.com/cohort-clinical/cohort/internal/console/consoletest"
 	"github.com/cohort-clinical/cohort/internal/console/localproc"
 	"github.com/cohort-clinical/cohort/internal/consoleweb"
 	"github.com/cohort-clinical/cohort/internal/store"
@@ -98,72 +95,35 @@ func main() {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// build makes the two builds with -trimpath from this module.
+// build makes the three builds with -trimpath from this module: A and B
+// from it as it is, C from a copy with one more migration.
 func build(dir string) (string, string, string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	root, err := consoletest.ModuleRoot()
 	if err != nil {
-		return "", "", "", fmt.Errorf("find the module: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	src := filepath.Join(dir, "src")
-	if err := copyModule(root, src); err != nil {
 		return "", "", "", err
 	}
-	for dialect, sql := range probe {
-		if err := os.WriteFile(filepath.Join(src, "migrations", dialect, "00099_upgrade_bench.sql"), []byte(sql), 0o644); err != nil {
-			return "", "", "", err
-		}
+	src := filepath.Join(dir, "src")
+	if err := consoletest.CopyWithMigration(root, src, "00099_upgrade_bench.sql", probe); err != nil {
+		return "", "", "", err
 	}
 	var bins []string
 	for i, b := range []console.Build{buildA, buildB, buildC} {
 		bin := filepath.Join(dir, "cohort-"+b.Number)
-		cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "-ldflags", "-X main.version="+b.Version+" -X main.buildNumber="+b.Number, "./cmd/cohort")
-		cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
+		from := root
 		if i == 2 {
-			cmd.Dir = src
+			from = src
 		}
-		if err := cmd.Run(); err != nil {
-			return "", "", "", fmt.Errorf("build %s: %w", b, err)
+		if err := consoletest.GoBuild(from, bin, b); err != nil {
+			return "", "", "", err
 		}
 		bins = append(bins, bin)
 	}
 	return bins[0], bins[1], bins[2], nil
 }
 
-// copyModule copies the module's source (no .git, no data, no binaries).
-func copyModule(from, to string) error {
-	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		if d.IsDir() {
-			if rel != "." && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "cohort-data") || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		if !d.Type().IsRegular() || (rel != "go.mod" && rel != "go.sum" && !strings.HasSuffix(rel, ".go") && !strings.Contains(rel, string(filepath.Separator))) {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
-	})
-}
-
 var showLog bool
 
-type catalog map[console.Build]string
-
-func (m catalog) Binary(_ context.Context, b console.Build) (string, error) {
-	if p, ok := m[b]; ok {
-		return p, nil
-	}
-	return "", fmt.Errorf("build %s is not registered", b)
-}
+type catalog = consoletest.Catalog
 
 type result struct {
 	upgrades                    int
@@ -235,20 +195,20 @@ func run(ctx context.Context, e store.Engine, dir string, cat catalog, upgrades,
 	}
 	key := ops[0].Instance
 	base := "http://" + ln.Addr().String() + console.BasePathOf(key)
-	users := make([]*user, clients)
+	users := make([]*consoletest.InstanceUser, clients)
 	for i := range users {
 		if i == 0 {
-			if users[i], err = firstLogin(base, m[1]); err != nil {
+			if users[i], err = consoletest.FirstLogIn(base, m[1], password); err != nil {
 				return res, err
 			}
-		} else if users[i], err = logIn(base, "admin", password); err != nil {
+		} else if users[i], err = consoletest.LogIn(base, "admin", password); err != nil {
 			return res, err
 		}
 	}
 
-	l := startLoad(users)
+	l := consoletest.StartLoad(users, "B")
 	time.Sleep(3 * time.Second)
-	res.reqP50Idle = l.p50()
+	res.reqP50Idle = l.P50()
 	// Baseline: the same switch with no new build, no checks, no backup.
 	var restarts []time.Duration
 	inst, _ := console.GetInstance(ctx, db, key)
@@ -269,7 +229,7 @@ func run(ctx context.Context, e store.Engine, dir string, cat catalog, upgrades,
 		restarts = append(restarts, time.Since(start))
 		time.Sleep(500 * time.Millisecond)
 	}
-	res.restartP50 = p50(restarts)
+	res.restartP50 = consoletest.P50(restarts)
 	var held []time.Duration
 	to := buildB
 	for i := range upgrades + 1 {
@@ -306,19 +266,11 @@ func run(ctx context.Context, e store.Engine, dir string, cat catalog, upgrades,
 			fmt.Fprintf(os.Stderr, "%s, last upgrade:\n%s\n", e, h[0].Log)
 		}
 	}
-	res.failedClients = l.stop()
-	res.reqP50Upgrading = l.p50()
-	res.heldP50, res.heldMax = p50(held), slices.Max(held)
+	_, failed := l.Stop(0)
+	res.failedClients = len(failed)
+	res.reqP50Upgrading = l.P50()
+	res.heldP50, res.heldMax = consoletest.P50(held), slices.Max(held)
 	return res, nil
-}
-
-func p50(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 // postgresConsole makes a fresh console database on the test server and
@@ -358,129 +310,3 @@ func postgresConsole(ctx context.Context) (string, func(), error) {
 }
 
 const password = "Bench pass 13579"
-
-// user is a logged-in instance user.
-type user struct {
-	base   string
-	client *http.Client
-	csrf   string
-}
-
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-func newUser(base string) *user {
-	jar, _ := cookiejar.New(nil)
-	return &user{base: base, client: &http.Client{Jar: jar, Timeout: 3 * time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-func (u *user) page(path string) (string, error) {
-	resp, err := u.client.Get(u.base + path)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %d", path, resp.StatusCode)
-	}
-	m := csrfField.FindStringSubmatch(string(b))
-	if m == nil {
-		return "", fmt.Errorf("GET %s: no CSRF field", path)
-	}
-	return m[1], nil
-}
-
-func (u *user) post(path string, form url.Values) (int, error) {
-	req, _ := http.NewRequest("POST", u.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	pu, _ := url.Parse(u.base)
-	req.Header.Set("Origin", pu.Scheme+"://"+pu.Host)
-	resp, err := u.client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
-}
-
-func firstLogin(base, oneTime string) (*user, error) {
-	u, err := logIn(base, "admin", oneTime)
-	if err != nil {
-		return nil, err
-	}
-	csrf, err := u.page("/account/password")
-	if err != nil {
-		return nil, err
-	}
-	if code, err := u.post("/account/password", url.Values{"csrf": {csrf}, "current": {oneTime}, "new": {password}, "confirm": {password}}); err != nil || code != http.StatusSeeOther {
-		return nil, fmt.Errorf("change the one-time password: %d %v", code, err)
-	}
-	u.csrf, err = u.page("/sites/new")
-	return u, err
-}
-
-func logIn(base, name, pw string) (*user, error) {
-	u := newUser(base)
-	csrf, err := u.page("/login")
-	if err != nil {
-		return nil, err
-	}
-	if code, err := u.post("/login", url.Values{"username": {name}, "password": {pw}, "csrf": {csrf}}); err != nil || code != http.StatusSeeOther {
-		return nil, fmt.Errorf("log in: %d %v", code, err)
-	}
-	if pw == password {
-		u.csrf, err = u.page("/sites/new")
-	}
-	return u, err
-}
-
-// load is the steady load: each client saves one site after another.
-type load struct {
-	mu        sync.Mutex
-	latencies []time.Duration
-	failed    int
-	quit      chan struct{}
-	wg        sync.WaitGroup
-}
-
-func startLoad(users []*user) *load {
-	l := &load{quit: make(chan struct{})}
-	for w, u := range users {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-l.quit:
-					return
-				default:
-				}
-				start := time.Now()
-				code, err := u.post("/sites", url.Values{"csrf": {u.csrf}, "code": {fmt.Sprintf("B%d-%d", w, i)}, "name": {"Bench site"},
-					"address": {"1 Bench Road"}, "time_zone": {"Europe/Amsterdam"}})
-				l.mu.Lock()
-				if err != nil || code != http.StatusSeeOther {
-					l.failed++
-				} else {
-					l.latencies = append(l.latencies, time.Since(start))
-				}
-				l.mu.Unlock()
-			}
-		}()
-	}
-	return l
-}
-
-func (l *load) p50() time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return p50(l.latencies)
-}
-
-func (l *load) stop() int {
-	close(l.quit)
-	l.wg.Wait()
-	return l.failed
-}

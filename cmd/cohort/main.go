@@ -38,6 +38,7 @@ func commands() []command {
 		{"serve", "start the lifecycle console and its instances (SQLite by default, --database postgres://… for PostgreSQL)", runServe},
 		{"instance", "the console's instances: list, create, clone, start, stop, destroy; serve one instance alone", runInstance},
 		{"golive", "an organisation's go-live checklist: status, sign, complete, validation-done (electronic signatures)", runGoLive},
+		{"iq", "Installation Qualification documents: issue ORG/ENV/ROLE, list --org ORG, show NUMBER [-o FILE.html]", runIQ},
 		{"audit", "audit trail tools: verify, export", runAudit},
 		{"config", "configuration bundles: export, import [--dry-run] (promote roles, sites, settings, dictionaries, devices, labs, label templates; Configure lists on request)", runConfig},
 		{"odm", "CDISC ODM 1.3.2 exchange: import FILE [--confirm-warnings], export --study CODE [--what metadata] [-o FILE]", runODM},

@@ -26,6 +26,10 @@ const upgradeUsage = `cohort upgrade — temporary upgrade VALs and scheduled up
   vals --org ORG       list the organisation's upgrade VALs
   cancel OPERATION --reason R
                        call off a scheduled upgrade before its slot
+  backups [--keep N --reason R]
+                       how many successful upgrades' backups each instance keeps
+                       (older ones are removed after the next successful upgrade;
+                       those of failed or rolled-back upgrades are always kept)
 
 Upgrading an instance: cohort instance upgrade ORG/ENV/ROLE --to VERSION+NUMBER
 [--at 2026-12-01T22:00Z] --reason R; its history: cohort instance upgrades ORG/ENV/ROLE.`
@@ -45,6 +49,8 @@ func runUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return runUpgradeVALs(ctx, args[1:], stdout, stderr)
 	case "cancel":
 		return runUpgradeCancel(ctx, args[1:], stdout, stderr)
+	case "backups":
+		return runUpgradeBackups(ctx, args[1:], stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown upgrade command %q; run `cohort upgrade help`", args[0])}
 }
@@ -75,6 +81,38 @@ func parseSlot(s, tz string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--at %q is not a time; write it as 2026-12-01T22:00Z, with an offset (2026-12-01T23:00+01:00), or as 2026-12-01T23:00 with --tz Europe/Amsterdam.", s)
 }
 
+// upgradeFlags is the flag set every upgrade command starts with: the
+// registry's flags, its usage written to stderr.
+func upgradeFlags(name string, stderr io.Writer, waits bool) (*flag.FlagSet, registryFlags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, addRegistryFlags(fs, waits)
+}
+
+// parseAndOpen parses a command that takes no positional arguments and
+// opens the registry; the caller closes its database.
+func parseAndOpen(ctx context.Context, fs *flag.FlagSet, rf registryFlags, args []string) (*console.Console, error) {
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return nil, err
+	}
+	return rf.open(ctx)
+}
+
+// openForBuild opens the registry and resolves the build ref names in it;
+// the caller closes the registry's database.
+func openForBuild(ctx context.Context, rf registryFlags, ref string) (*console.Console, console.Build, error) {
+	c, err := rf.open(ctx)
+	if err != nil {
+		return nil, console.Build{}, err
+	}
+	b, err := resolveBuild(ctx, c, ref)
+	if err != nil {
+		c.DB.Close()
+		return nil, console.Build{}, err
+	}
+	return c, b, nil
+}
+
 // resolveBuild turns VERSION[+NUMBER] into a registered build.
 func resolveBuild(ctx context.Context, c *console.Console, ref string) (console.Build, error) {
 	if strings.TrimSpace(ref) == "" {
@@ -92,9 +130,7 @@ func resolveBuild(ctx context.Context, c *console.Console, ref string) (console.
 
 // runInstanceUpgrade is `cohort instance upgrade`.
 func runInstanceUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("instance upgrade", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf := addRegistryFlags(fs, true)
+	fs, rf := upgradeFlags("instance upgrade", stderr, true)
 	to := fs.String("to", "", "the registered build to upgrade to, VERSION+NUMBER (e.g. 26.2+7)")
 	at := fs.String("at", "", "the agreed slot, e.g. 2026-12-01T22:00Z; default: now")
 	tz := fs.String("tz", "", "time zone of a slot given without an offset, e.g. Europe/Amsterdam")
@@ -110,15 +146,11 @@ func runInstanceUpgrade(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	c, err := rf.open(ctx)
+	c, b, err := openForBuild(ctx, rf, *to)
 	if err != nil {
 		return err
 	}
 	defer c.DB.Close()
-	b, err := resolveBuild(ctx, c, *to)
-	if err != nil {
-		return err
-	}
 	op, err := c.RequestUpgrade(ctx, cliActor(), strings.Trim(pos[0], "/"), b, slot, *reason)
 	if err != nil {
 		return err
@@ -152,9 +184,7 @@ func failedText(u console.UpgradeRecord) string {
 // runInstanceUpgrades is `cohort instance upgrades`: the instance's
 // upgrade history.
 func runInstanceUpgrades(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("instance upgrades", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf := addRegistryFlags(fs, false)
+	fs, rf := upgradeFlags("instance upgrades", stderr, false)
 	asJSON := fs.Bool("json", false, "print JSON")
 	withLog := fs.Bool("log", false, "print each upgrade's log")
 	pos, err := parseInterspersed(fs, args)
@@ -241,9 +271,7 @@ func runInstanceUpgrades(ctx context.Context, args []string, stdout, stderr io.W
 }
 
 func runUpgradeVAL(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("upgrade val", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf := addRegistryFlags(fs, true)
+	fs, rf := upgradeFlags("upgrade val", stderr, true)
 	org := fs.String("org", "", "the organisation whose PROD is previewed")
 	to := fs.String("to", "", "the registered build to validate, VERSION+NUMBER")
 	reason := fs.String("reason", "", "why, for the console's audit trail (required)")
@@ -253,15 +281,11 @@ func runUpgradeVAL(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *org == "" {
 		return usageError{"say whose PROD to preview with --org ORG"}
 	}
-	c, err := rf.open(ctx)
+	c, b, err := openForBuild(ctx, rf, *to)
 	if err != nil {
 		return err
 	}
 	defer c.DB.Close()
-	b, err := resolveBuild(ctx, c, *to)
-	if err != nil {
-		return err
-	}
 	env, ops, err := c.RequestUpgradeVAL(ctx, cliActor(), *org, b, *reason)
 	if err != nil {
 		return err
@@ -275,9 +299,7 @@ func runUpgradeVAL(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runUpgradeSignOff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("upgrade signoff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf := addRegistryFlags(fs, false)
+	fs, rf := upgradeFlags("upgrade signoff", stderr, false)
 	validated := fs.Bool("validated", false, "the new build is validated on this VAL")
 	rejected := fs.Bool("rejected", false, "the new build is rejected")
 	reason := fs.String("reason", "", "what was checked (required)")
@@ -309,14 +331,9 @@ func runUpgradeSignOff(ctx context.Context, args []string, stdout, stderr io.Wri
 }
 
 func runUpgradeVALs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("upgrade vals", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf := addRegistryFlags(fs, false)
+	fs, rf := upgradeFlags("upgrade vals", stderr, false)
 	org := fs.String("org", "", "the organisation")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
-	}
-	c, err := rf.open(ctx)
+	c, err := parseAndOpen(ctx, fs, rf, args)
 	if err != nil {
 		return err
 	}
@@ -342,9 +359,7 @@ func runUpgradeVALs(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func runUpgradeCancel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("upgrade cancel", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rf := addRegistryFlags(fs, false)
+	fs, rf := upgradeFlags("upgrade cancel", stderr, false)
 	reason := fs.String("reason", "", "why (required)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -363,5 +378,30 @@ func runUpgradeCancel(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	fmt.Fprintf(stdout, "Called off upgrade operation %d.\n", id)
+	return nil
+}
+
+// runUpgradeBackups is `cohort upgrade backups`: it shows, or with --keep
+// changes (audited), how many successful upgrades' backups each instance
+// keeps.
+func runUpgradeBackups(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, rf := upgradeFlags("upgrade backups", stderr, false)
+	keep := fs.String("keep", "", "keep the backups of this many latest successful upgrades per instance")
+	reason := fs.String("reason", "", "why the number changes (required with --keep)")
+	c, err := parseAndOpen(ctx, fs, rf, args)
+	if err != nil {
+		return err
+	}
+	defer c.DB.Close()
+	if *keep != "" {
+		if err := c.SetBackupsKept(ctx, cliActor(), *keep, *reason); err != nil {
+			return err
+		}
+	}
+	n, err := console.BackupsKeptSetting(ctx, c.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Each instance keeps the backups of its last %d successful upgrades (%s); backups of failed or rolled-back upgrades are always kept.\n", n, console.BackupsKept.Key)
 	return nil
 }

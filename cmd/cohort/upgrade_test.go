@@ -90,4 +90,15 @@ func TestUpgradeFromTheCommandLine(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "cancelled") || !strings.Contains(out, "upgraded") {
 		t.Errorf("instance upgrades: exit %d\n%s", code, out)
 	}
+
+	// The backup retention: shown, refused below one, changed with a reason.
+	if code, out, errOut := cohort(t, dir, "upgrade", "backups"); code != 0 || !strings.Contains(out, "its last 3 successful upgrades") {
+		t.Errorf("upgrade backups: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := cohort(t, dir, "upgrade", "backups", "--keep", "0", "--reason", "save disk"); code != 1 || !strings.Contains(errOut, "from 1 to 100") {
+		t.Errorf("keeping no backup: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := cohort(t, dir, "upgrade", "backups", "--keep", "5", "--reason", "a longer way back"); code != 0 || !strings.Contains(out, "its last 5 successful upgrades") {
+		t.Errorf("upgrade backups --keep 5: exit %d\n%s\n%s", code, out, errOut)
+	}
 }

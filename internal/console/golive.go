@@ -100,6 +100,12 @@ func GoLiveChecklist(ctx context.Context, q store.Querier, org string) (Checklis
 		} else if cl.Complete {
 			cs.Next = true
 			cs.Blocked = blocked(st.Code, cl.Facts, envs)
+			if cs.Blocked == "" && st.Code == "iq" {
+				// The IQ step confirms a document exists (iq.go).
+				if cs.Blocked, err = iqBlocked(ctx, q, org, envs); err != nil {
+					return cl, err
+				}
+			}
 			cl.Complete = false
 		}
 		cl.Steps = append(cl.Steps, cs)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cohort-clinical/cohort/internal/access"
 	"github.com/cohort-clinical/cohort/internal/account"
@@ -11,6 +12,7 @@ import (
 	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/store"
+	"github.com/cohort-clinical/cohort/internal/store/storetest"
 )
 
 const signPassword = "Sign here 4567"
@@ -98,6 +100,14 @@ func TestGoLiveIsSignedStepByStepAndThenLetsTheEnvironmentsGo(t *testing.T) {
 		mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Prod})
 		settle(t, c, console.Running, "acme/prod/main", "acme/prod/test")
 		allowed(t, "signing PROD populated", sign(as(dana), "prod-populated"))
+		refused(t, "the IQ step without an IQ document", sign(as(dana), "iq"),
+			"«IQ document issued» cannot be signed off yet: No IQ document has been issued for acme/prod/main since it was created; issue one first (cohort iq issue acme/prod/main).")
+		// No instance runs in this test, so the document is recorded as
+		// IssueIQ would record it; iq_test.go issues one for real.
+		prodMain := instance(t, c, "acme/prod/main")
+		storetest.MustExec(t, c.DB, `INSERT INTO iq_document (organisation_id, seq, number, instance_id, instance_key, issued_at, issued_by, content, sha256)
+			SELECT e.organisation_id, 1, 'IQ-ACME-0001', ?, 'acme/prod/main', ?, 'dana', '{}', 'x' FROM environment e WHERE e.id = ?`,
+			prodMain.ID, time.Now().UTC(), prodMain.EnvID)
 		allowed(t, "signing the IQ", sign(as(dana), "iq"))
 		_, err = console.CompleteGoLive(ctx, c.DB, as(dana), "acme", "go")
 		refused(t, "go-live before the final QC", err, "PROD cannot go live yet: «Customer's final QC» is not signed off (step 6 of 6 of the go-live checklist).")

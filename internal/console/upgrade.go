@@ -354,6 +354,7 @@ func (c *Console) promoteDue(ctx context.Context) {
 		}
 	}
 	c.advanceUpgradeVALs(ctx)
+	c.sweepUpgradeVALBackups(ctx)
 }
 
 func (c *Console) setUpgrade(ctx context.Context, id int64, set string, args ...any) {

@@ -173,8 +173,8 @@ func startLoad(u *instanceUser, prefix string) *consoletest.Load {
 	return consoletest.StartLoad([]*instanceUser{u, u}, prefix)
 }
 
-// sitesIn reads the site codes straight from the instance's database.
-func sitesIn(t *testing.T, c *console.Console, key string) map[string]bool {
+// instanceDB opens the instance's own database.
+func instanceDB(t *testing.T, c *console.Console, key string) *store.DB {
 	t.Helper()
 	inst, err := console.GetInstance(context.Background(), c.DB, key)
 	if err != nil {
@@ -184,6 +184,13 @@ func sitesIn(t *testing.T, c *console.Console, key string) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+// sitesIn reads the site codes straight from the instance's database.
+func sitesIn(t *testing.T, c *console.Console, key string) map[string]bool {
+	t.Helper()
+	db := instanceDB(t, c, key)
 	defer db.Close()
 	rows, err := db.Query(context.Background(), "SELECT code FROM site")
 	if err != nil {
@@ -202,14 +209,7 @@ func sitesIn(t *testing.T, c *console.Console, key string) map[string]bool {
 // addSite writes a site straight into the instance's database.
 func addSite(t *testing.T, c *console.Console, key, code string) {
 	t.Helper()
-	inst, err := console.GetInstance(context.Background(), c.DB, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), c.Places.DSN(inst))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := instanceDB(t, c, key)
 	defer db.Close()
 	now := time.Now().UTC()
 	if _, err := db.Exec(context.Background(), "INSERT INTO site (code, name, time_zone, created_at, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -485,12 +485,40 @@ func upgradeVALWalk(t *testing.T, e store.Engine) {
 	if len(hist) != 1 || hist[0].ValidatedBy != env.Code || hist[0].Outcome != console.Upgraded {
 		t.Errorf("PROD upgrade record: %+v", hist)
 	}
+	// The VAL's upgrade backups go with it; PROD's stays.
+	valBackups := map[string]console.Instance{}
+	for _, role := range []console.Role{console.Main, console.Test} {
+		key := console.InstanceKey("acme", env.Code, role)
+		in, _ := console.GetInstance(ctx, c.DB, key)
+		h, _ := console.UpgradesOf(ctx, c.DB, key)
+		if len(h) != 1 || h[0].Backup == "" || !backupThere(t, c, in, h[0].Backup) {
+			t.Fatalf("the upgrade of %s left no backup: %+v", key, h)
+		}
+		valBackups[h[0].Backup] = in
+	}
 	destroy, err := c.DestroyEnvironment(ctx, qa, "acme", env.Code, "upgrade done")
 	if err != nil {
 		t.Fatalf("destroying the upgrade VAL after the upgrade: %v", err)
 	}
 	for _, op := range destroy {
 		consoletest.Wait(t, c, op, console.OpDone)
+	}
+	for b, in := range valBackups {
+		// The removal is audited last, once the backup is gone.
+		var audited int
+		for deadline := time.Now().Add(30 * time.Second); audited == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			c.DB.QueryRow(ctx, "SELECT COUNT(*) FROM audit_entry WHERE action = 'prune' AND field = 'backup' AND old_value = ?", b).Scan(&audited)
+		}
+		if audited != 1 {
+			t.Errorf("the removal of %s is audited %d times, want once", b, audited)
+		}
+		if backupThere(t, c, in, b) {
+			t.Errorf("the backup %s of the destroyed upgrade VAL is still there", b)
+		}
+	}
+	prodInst, _ := console.GetInstance(ctx, c.DB, prod)
+	if !backupThere(t, c, prodInst, hist[0].Backup) {
+		t.Errorf("PROD's upgrade backup %s went with the VAL", hist[0].Backup)
 	}
 }
 

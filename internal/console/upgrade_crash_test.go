@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/console/consoletest"
 	"github.com/cohort-clinical/cohort/internal/console/localproc"
@@ -117,18 +116,7 @@ func TestUpgradeCutShortByAConsoleCrashIsRolledBack(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			l := startLoad(user, "CR")
-			for l.Count() < 20 {
-				time.Sleep(10 * time.Millisecond)
-			}
-			op, err := r.c.RequestUpgrade(ctx, audit.Actor{Name: "release-engineer"}, r.key, buildTwo, time.Time{}, "release 26.2")
-			if err != nil {
-				t.Fatal(err)
-			}
-			untilMigrating(t, r.c, op)
-			time.Sleep(500 * time.Millisecond) // well into the slow migration
-			kill()
-			acked, _ := l.Stop(0)
+			op, acked := cutShortWhileMigrating(t, r, user, "CR", kill)
 			acked = append(acked, "BEFORE-CRASH")
 			if u, _ := console.UpgradeByOperation(ctx, r.c.DB, op.ID); u.Outcome != console.UpgradeRunning || u.Backup == "" {
 				t.Fatalf("the crashed console left the upgrade %s with backup %q; the test wants it cut short during the migration:\n%s", u.Outcome, u.Backup, u.Log)

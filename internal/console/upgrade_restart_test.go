@@ -28,18 +28,7 @@ func TestUpgradeCutShortByAConsoleStopIsRolledBack(t *testing.T) {
 			if err := r.user.CreateSite("UPGRADE-SLOW"); err != nil {
 				t.Fatal(err)
 			}
-			l := startLoad(r.user, "CS")
-			for l.Count() < 20 {
-				time.Sleep(10 * time.Millisecond)
-			}
-			op, err := r.c.RequestUpgrade(ctx, audit.Actor{Name: "release-engineer"}, r.key, buildTwo, time.Time{}, "release 26.2")
-			if err != nil {
-				t.Fatal(err)
-			}
-			untilMigrating(t, r.c, op)
-			time.Sleep(500 * time.Millisecond) // well into the slow migration
-			stop()
-			acked, _ := l.Stop(0)
+			op, acked := cutShortWhileMigrating(t, r, r.user, "CS", stop)
 			if u, _ := console.UpgradeByOperation(ctx, r.c.DB, op.ID); u.Backup == "" {
 				t.Fatalf("the upgrade was stopped before its backup; the test wants it stopped during the migration:\n%s", u.Log)
 			}
@@ -105,6 +94,27 @@ func backOnBuildOne(t *testing.T, r *upgradeRig, op console.Operation, acked []s
 	if err == nil || !console.IsRefusal(err) || !strings.Contains(err.Error(), "already runs") {
 		t.Errorf("a new upgrade request after the restart: %v %+v", err, again)
 	}
+}
+
+// cutShortWhileMigrating upgrades r's instance to build two while a load
+// saves sites as user, and calls cut once build two is well into its slow
+// migration; it returns the upgrade and the sites acknowledged meanwhile.
+func cutShortWhileMigrating(t *testing.T, r *upgradeRig, user *instanceUser, prefix string, cut func()) (console.Operation, []string) {
+	t.Helper()
+	l := startLoad(user, prefix)
+	for l.Count() < 20 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	op, err := r.c.RequestUpgrade(context.Background(), audit.Actor{Name: "release-engineer"}, r.key, buildTwo, time.Time{}, "release 26.2")
+	if err != nil {
+		l.Stop(0)
+		t.Fatal(err)
+	}
+	untilMigrating(t, r.c, op)
+	time.Sleep(500 * time.Millisecond) // well into the slow migration
+	cut()
+	acked, _ := l.Stop(0)
+	return op, acked
 }
 
 // untilMigrating waits for the upgrade op to be starting build two, which

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
@@ -95,22 +96,12 @@ func (c *Console) pruneBackups(ctx context.Context, inst Instance, note func(str
 		return nil, err
 	}
 	var pruned []string
+	why := fmt.Sprintf("the backups of the last %d successful upgrades of %s are kept (%s)", keep, inst.Key(), BackupsKept.Key)
 	for i, u := range done {
 		if i < keep || u.Backup == "" {
 			continue
 		}
-		if err := c.removeBackup(ctx, inst, u.Backup); err != nil {
-			return pruned, fmt.Errorf("remove the backup %s of upgrade %d: %w", u.Backup, u.ID, err)
-		}
-		why := fmt.Sprintf("the backups of the last %d successful upgrades of %s are kept (%s)", keep, inst.Key(), BackupsKept.Key)
-		err := c.DB.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, "UPDATE upgrade SET backup = '' WHERE id = ? AND backup = ?", u.ID, u.Backup); err != nil {
-				return fmt.Errorf("record the removal of backup %s: %w", u.Backup, err)
-			}
-			return audit.Record(ctx, tx, audit.Event{Actor: worker, Action: actionPrune, Entity: "upgrade_backup", EntityID: inst.Key(), Reason: why,
-				Changes: []audit.Change{{Field: "backup", Old: u.Backup}, {Field: "upgrade", Old: fmt.Sprintf("%d: %s → %s", u.OperationID, u.From, u.To)}}})
-		})
-		if err != nil {
+		if err := c.dropBackup(ctx, inst, u, why); err != nil {
 			return pruned, err
 		}
 		note(fmt.Sprintf("Removed the backup %s of the upgrade to %s (operation %d): %s.", u.Backup, u.To, u.OperationID, why))
@@ -119,18 +110,60 @@ func (c *Console) pruneBackups(ctx context.Context, inst Instance, note func(str
 	return pruned, nil
 }
 
+// dropBackup removes the backup of upgrade u of inst and records that it
+// did: the upgrade record no longer names it, and the audit trail says
+// which backup went and why.
+func (c *Console) dropBackup(ctx context.Context, inst Instance, u UpgradeRecord, why string) error {
+	if err := c.removeBackup(ctx, inst, u.Backup); err != nil {
+		return fmt.Errorf("remove the backup %s of upgrade %d: %w", u.Backup, u.ID, err)
+	}
+	return c.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE upgrade SET backup = '' WHERE id = ? AND backup = ?", u.ID, u.Backup); err != nil {
+			return fmt.Errorf("record the removal of backup %s: %w", u.Backup, err)
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: worker, Action: actionPrune, Entity: "upgrade_backup", EntityID: inst.Key(), Reason: why,
+			Changes: []audit.Change{{Field: "backup", Old: u.Backup}, {Field: "upgrade", Old: fmt.Sprintf("%d: %s → %s", u.OperationID, u.From, u.To)}}})
+	})
+}
+
+// sweepUpgradeVALBackups removes the upgrade backups of destroyed upgrade
+// VALs' instances: a temporary VAL's database is gone with it, so the
+// copies taken when it was upgraded serve nothing, and no later upgrade of
+// that instance would ever prune them. The worker calls it at every poll;
+// it finds nothing almost always.
+func (c *Console) sweepUpgradeVALBackups(ctx context.Context) {
+	left, err := queryUpgrades(ctx, c.DB, "WHERE u.backup <> '' AND i.state = ? AND e.purpose = ?", string(Destroyed), string(Upgrade))
+	if err != nil {
+		if ctx.Err() == nil {
+			c.logger().Error("look for backups of destroyed upgrade VALs", "err", err)
+		}
+		return
+	}
+	for _, u := range left {
+		inst, err := instanceByID(ctx, c.DB, u.InstanceID)
+		if err == nil {
+			err = c.dropBackup(ctx, inst, u, "the upgrade VAL "+inst.Org+"/"+inst.Env+" was destroyed, and its upgrade backups with it")
+		}
+		if err != nil && ctx.Err() == nil {
+			// Tried again at every poll, but said once.
+			if _, said := sweepFailed.LoadOrStore(u.Backup, true); !said {
+				c.logger().Error("remove a backup of a destroyed upgrade VAL", "backup", u.Backup, "err", err)
+			}
+		}
+	}
+}
+
+// sweepFailed remembers the backups whose removal failed and was logged.
+var sweepFailed sync.Map
+
 // removeBackup deletes one pre-upgrade backup of the instance: a copy
 // under upgrades/ for SQLite, a database named after the instance's for
 // PostgreSQL. Anything else is refused, so a wrong record never removes
 // the live database.
 func (c *Console) removeBackup(ctx context.Context, inst Instance, backup string) error {
 	if inst.Engine == store.SQLite {
-		path := backup
-		if !filepath.IsAbs(path) {
-			path = c.Places.path(backup)
-		}
-		dir := c.Places.path("upgrades") + string(filepath.Separator)
-		if !strings.HasPrefix(filepath.Clean(path), dir) || filepath.Clean(path) == filepath.Clean(c.Places.DSN(inst)) {
+		path := filepath.Clean(c.Places.path(backup))
+		if !strings.HasPrefix(path, c.Places.path("upgrades")+string(filepath.Separator)) || path == filepath.Clean(c.Places.DSN(inst)) {
 			return fmt.Errorf("%s is not an upgrade backup of %s", backup, inst.Key())
 		}
 		return removeSQLite(path)

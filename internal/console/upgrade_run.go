@@ -468,10 +468,7 @@ func (c *Console) takeBackup(ctx context.Context, inst Instance, opID int64) (st
 // backup itself is kept.
 func (c *Console) restoreBackup(ctx context.Context, inst Instance, backup string) error {
 	if inst.Engine == store.SQLite {
-		src := backup
-		if !filepath.IsAbs(src) {
-			src = c.Places.path(backup)
-		}
+		src := c.Places.path(backup) // an absolute path stays as it is
 		live := c.Places.DSN(inst)
 		if err := removeSQLite(live); err != nil {
 			return err

@@ -123,6 +123,8 @@ type orgPage struct {
 	Checklist console.Checklist
 	// Plans says how each VAL and PROD environment was made, by code.
 	Plans map[string]console.PairPlan
+	// IQ are the organisation's issued IQ documents, newest first.
+	IQ []console.IQDocument
 }
 
 func (s *Server) orgPageData(r *http.Request, code string) (orgPage, error) {
@@ -138,6 +140,9 @@ func (s *Server) orgPageData(r *http.Request, code string) (orgPage, error) {
 		return d, err
 	}
 	if d.Plans, err = s.pairPlans(r, code); err != nil {
+		return d, err
+	}
+	if d.IQ, err = console.IQDocuments(r.Context(), s.Console.DB, code); err != nil {
 		return d, err
 	}
 	d.Environments, d.Working, err = s.envViews(r, code)

@@ -152,6 +152,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET", "/audit", need(access.AuditView), s.auditPage)
 	s.registerReleaseRoutes()
 	s.registerUpgradeRoutes()
+	s.registerIQRoutes()
 }
 
 // ServeHTTP adds the console's security headers, logs, and recovers from

@@ -41,6 +41,8 @@ type upgradesPage struct {
 	Current *console.UpgradeRecord
 	Step    string
 	Percent int
+	// BackupsKept is how many successful upgrades' backups are kept.
+	BackupsKept int
 }
 
 // slotZones are the time zones the slot picker offers; the agreed slot is
@@ -80,6 +82,9 @@ func (s *Server) upgradesData(r *http.Request) (upgradesPage, error) {
 	d := upgradesPage{Key: inst.Key(), Org: inst.Org, Running: inst.Build, State: inst.State, Kind: inst.Kind, Zones: slotZones}
 	d.Builds = s.buildChoices(r, inst.Build)
 	if d.History, err = console.UpgradesOf(r.Context(), s.Console.DB, inst.Key()); err != nil {
+		return d, err
+	}
+	if d.BackupsKept, err = console.BackupsKeptSetting(r.Context(), s.Console.DB); err != nil {
 		return d, err
 	}
 	for i := range d.History {
@@ -165,12 +170,7 @@ func (s *Server) upgradeRequest(w http.ResponseWriter, r *http.Request) {
 		op, err = s.Console.RequestUpgrade(r.Context(), visitOf(r).user.Actor(), key, to, at, r.PostFormValue("reason"))
 	}
 	if err != nil {
-		d, derr := s.upgradesData(r)
-		if derr != nil {
-			s.formProblem(w, r, "message.html", s.newPage(r, "Upgrades", nil), derr)
-			return
-		}
-		s.formProblem(w, r, "upgrades.html", s.newPage(r, "Upgrades of "+key, d), err)
+		s.upgradesProblem(w, r, key, err)
 		return
 	}
 	notice := "requested"
@@ -178,6 +178,17 @@ func (s *Server) upgradeRequest(w http.ResponseWriter, r *http.Request) {
 		notice = "scheduled"
 	}
 	redirect(w, r, pathOf(key)+"/upgrades?notice="+notice)
+}
+
+// upgradesProblem answers a refused upgrade form with the instance's
+// upgrade page and the sentence saying why.
+func (s *Server) upgradesProblem(w http.ResponseWriter, r *http.Request, key string, err error) {
+	d, derr := s.upgradesData(r)
+	if derr != nil {
+		s.formProblem(w, r, "message.html", s.newPage(r, "Upgrades", nil), derr)
+		return
+	}
+	s.formProblem(w, r, "upgrades.html", s.newPage(r, "Upgrades of "+key, d), err)
 }
 
 func (s *Server) upgradeCancel(w http.ResponseWriter, r *http.Request) {
@@ -191,12 +202,7 @@ func (s *Server) upgradeCancel(w http.ResponseWriter, r *http.Request) {
 		err = s.Console.CancelUpgrade(r.Context(), visitOf(r).user.Actor(), id, r.PostFormValue("reason"))
 	}
 	if err != nil {
-		d, derr := s.upgradesData(r)
-		if derr != nil {
-			s.formProblem(w, r, "message.html", s.newPage(r, "Upgrades", nil), derr)
-			return
-		}
-		s.formProblem(w, r, "upgrades.html", s.newPage(r, "Upgrades of "+key, d), err)
+		s.upgradesProblem(w, r, key, err)
 		return
 	}
 	redirect(w, r, pathOf(key)+"/upgrades?notice=cancelled")

@@ -23,8 +23,12 @@ func TestUpgradePagesShowHistoryAndCheckTheRequest(t *testing.T) {
 	cookie, csrf := f.session(t, f.userIDs["console-admin"])
 	const base = "/o/demo-cru/demo/main/upgrades"
 
+	if err := f.c.SetBackupsKept(context.Background(), audit.Actor{Name: "ops-lead"}, "4", "a longer way back"); err != nil {
+		t.Fatal(err)
+	}
 	rec := f.do("GET", base, cookie, nil)
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Never upgraded") || !strings.Contains(rec.Body.String(), "runs test (build 42)") {
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Never upgraded") || !strings.Contains(rec.Body.String(), "runs test (build 42)") ||
+		!strings.Contains(rec.Body.String(), "The backups of the last 4 successful upgrades are kept") {
 		t.Fatalf("the upgrade page: %d\n%s", rec.Code, rec.Body.String())
 	}
 	rec = f.do("POST", base, cookie, url.Values{"csrf": {csrf}, "reason": {"release"}})

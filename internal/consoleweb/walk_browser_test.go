@@ -155,6 +155,10 @@ func walkToALivePROD(t *testing.T, e store.Engine) {
 		chromedp.WaitVisible(id("open-prod-main")), chromedp.WaitVisible(id("open-prod-test")))
 	b.Screenshot(t, "walk-prod")
 
+	// The IQ document of PROD Main, which the checklist's IQ step needs.
+	b.Do(t, "issue the IQ document of PROD Main", chromedp.Click(id("issue-iq-prod-main")), chromedp.WaitVisible(id("iq-document")),
+		chromedp.Navigate(ts.URL+"/o/demo-cru"), chromedp.WaitVisible(id("golive-link")))
+
 	// 6. The go-live checklist, signed step by step.
 	b.Do(t, "open the go-live checklist", chromedp.Click(id("golive-link")), chromedp.WaitVisible(id("checklist")))
 	if made := text("PROD made from", "#prod-made-from"); !strings.Contains(made, "configuration of demo-cru/val-2/main + migration run 2, not obfuscated") {

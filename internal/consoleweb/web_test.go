@@ -104,7 +104,7 @@ func (f *fixture) do(method, path string, cookie *http.Cookie, form url.Values) 
 }
 
 func concrete(path string) string {
-	return strings.NewReplacer("{org}", "demo-cru", "{env}", "demo", "{role}", "main", "{build}", "test+42", "{op}", "1", "{run}", "1", "{$}", "").Replace(path)
+	return strings.NewReplacer("{org}", "demo-cru", "{env}", "demo", "{role}", "main", "{build}", "test+42", "{op}", "1", "{run}", "1", "{number}", "IQ-DEMO-CRU-0001", "{$}", "").Replace(path)
 }
 
 func redirectsToLogin(rec *httptest.ResponseRecorder) bool {

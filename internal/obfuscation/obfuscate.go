@@ -138,6 +138,9 @@ func obfuscate(ctx context.Context, db *store.DB, secret []byte, origin Origin, 
 		// SQLite gets the name-token rows from here; PostgreSQL builds them
 		// itself (see insertTokens), and only their number is kept.
 		var tokens []tokenRow
+		if tx.Engine == store.SQLite {
+			tokens = make([]tokenRow, 0, 3*len(vs)) // names have two or three tokens
+		}
 		ntokens := 0
 		sexOf := make(map[string]volunteer.Sex, len(vs))
 		for i := range vs {
@@ -320,7 +323,7 @@ func rewriteVolunteers(ctx context.Context, w *writer, batch []volRow, tokens *[
 	cols := []string{"id", "given_name", "family_name", "other_names", "name_tokens", "family_key", "birth_date",
 		"email", "address_line1", "address_line2", "postal_code", "city", "notes"}
 	upd := make([]any, 0, len(batch)*len(cols))
-	var phones []any
+	phones := make([]any, 0, 6*len(batch))
 	sqlite := w.tx.Engine == store.SQLite
 	for _, v := range batch {
 		nt, fk, toks := registry.SearchColumns(volunteer.Volunteer{GivenName: v.given, FamilyName: v.family, OtherNames: v.other})
