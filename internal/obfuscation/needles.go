@@ -202,9 +202,9 @@ func (v *volRow) names() names {
 	return names{given: nameTokens(v.given), family: nameTokens(v.family), other: nameTokens(v.other)}
 }
 
-// addVolunteer adds a volunteer row's PHI.
-func (n *needles) addVolunteer(v *volRow) {
-	n.addNames(v.names())
+// addVolunteer adds a volunteer row's PHI; nm are its names (v.names()).
+func (n *needles) addVolunteer(v *volRow, nm names) {
+	n.addNames(nm)
 	if v.email != "" {
 		n.addWhole(volunteer.FieldEmail, v.email, 3)
 	}
@@ -277,10 +277,16 @@ func readVolunteers(ctx context.Context, q store.Querier) ([]volRow, error) {
 func collect(ctx context.Context, q store.Querier, vs []volRow, phiQuestions map[string]bool) (*needles, error) {
 	n := newNeedles()
 	n.phiQuestions = phiQuestions
+	// Sized for what a volunteer typically holds (an email, a street line,
+	// a phone, three name pairs), so the maps are not rebuilt as they grow.
+	n.whole = make(map[string]string, 2*len(vs))
+	n.phones = make(map[string]string, len(vs)+len(vs)/4)
+	n.pairs = make(map[uint64]string, 3*len(vs))
 	byNumber := make(map[string]names, len(vs))
 	for i := range vs {
-		n.addVolunteer(&vs[i])
-		byNumber[vs[i].number] = vs[i].names()
+		nm := vs[i].names()
+		n.addVolunteer(&vs[i], nm)
+		byNumber[vs[i].number] = nm
 	}
 	for _, s := range []struct{ query, field string }{
 		{"SELECT value FROM volunteer_answer WHERE phi = ?", volunteer.FieldAnswers},
