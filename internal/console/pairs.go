@@ -181,8 +181,8 @@ func (c *Console) MakePair(ctx context.Context, by audit.Actor, req NewPair) (En
 	}
 	rule, _ := RuleOf(req.Kind)
 	req.Code = strings.TrimSpace(req.Code)
-	if req.Code != "" && !codePattern.MatchString(req.Code) {
-		return Environment{}, nil, check.FieldErrors{"code": codeRule}
+	if err := checkEnvironmentCode(req.Code); err != nil {
+		return Environment{}, nil, err
 	}
 	if strings.TrimSpace(req.Reason) == "" {
 		return Environment{}, nil, check.FieldErrors{"reason": fmt.Sprintf("Say why this %s pair is made; the reason is kept in the console's audit trail.", rule.Label)}

@@ -61,6 +61,13 @@ func TestEnvironmentsGetTheirShapeAndQueueTheirInstances(t *testing.T) {
 	eachEngine(t, func(t *testing.T, c *console.Console) {
 		ctx := context.Background()
 		mustOrg(t, c, "acme")
+		// Codes that are words of the console's own addresses are refused.
+		for _, code := range []string{"golive", "iq", "Bad Code"} {
+			_, _, err := c.CreateEnvironment(ctx, alice, console.NewEnvironment{Org: "acme", Kind: console.Sandbox, Code: code, Reason: "named badly"})
+			if fe, ok := check.AsFieldErrors(err); !ok || fe["code"] == "" {
+				t.Errorf("code %q: %v", code, err)
+			}
+		}
 		env, ops := mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Sandbox, Reason: "first try"})
 		if env.Code != "sandbox" || len(env.Instances) != 2 || len(ops) != 2 {
 			t.Fatalf("sandbox: code %q, %d instances, %d operations", env.Code, len(env.Instances), len(ops))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,26 @@ import (
 var codePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
 
 const codeRule = "Use 2–32 lower-case letters, digits or -, starting with a letter (it becomes part of the instance's address)."
+
+// reservedCodes are the words an organisation's own console addresses use
+// (/o/ORG/golive, /o/ORG/iq/…); an environment with one of them as its
+// code would hide that page or be hidden by it.
+var reservedCodes = []string{"environments", "golive", "iq", "migration-runs", "new", "pair", "promote", "timeline", "upgrade-vals"}
+
+// checkEnvironmentCode checks a code chosen for a new environment; empty
+// lets the console pick one.
+func checkEnvironmentCode(code string) error {
+	if code == "" {
+		return nil
+	}
+	if !codePattern.MatchString(code) {
+		return check.FieldErrors{"code": codeRule}
+	}
+	if slices.Contains(reservedCodes, code) {
+		return check.FieldErrors{"code": fmt.Sprintf("%q is a word the console's own pages use; choose another code.", code)}
+	}
+	return nil
+}
 
 // CreateOrganisation adds a customer (or prospect) to the registry.
 func CreateOrganisation(ctx context.Context, db *store.DB, by audit.Actor, code, name string) (Organisation, error) {
@@ -85,8 +106,8 @@ func (c *Console) CreateEnvironment(ctx context.Context, by audit.Actor, req New
 		return Environment{}, nil, check.FieldErrors{"kind": "Choose the kind of environment."}
 	}
 	req.Code = strings.TrimSpace(req.Code)
-	if req.Code != "" && !codePattern.MatchString(req.Code) {
-		return Environment{}, nil, check.FieldErrors{"code": codeRule}
+	if err := checkEnvironmentCode(req.Code); err != nil {
+		return Environment{}, nil, err
 	}
 	switch {
 	case req.Kind != VAL:
