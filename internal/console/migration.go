@@ -415,9 +415,7 @@ func (c *Console) rebuild(ctx context.Context, op Operation, inst Instance, run 
 	if err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", inst.Key(), err)
 	}
-	if prepared.AdminPassword != "" {
-		note("Administrator account created: user name admin, one-time password " + prepared.AdminPassword + " (it must be changed at the first login).")
-	}
+	c.announce(inst, prepared, note)
 	c.progress(ctx, op, "migrate", 20, fmt.Sprintf("Applying migration run %d (specification sha256:%s…, source sha256:%s…).", run.Number, run.SpecSHA256[:12], run.SourceSHA256[:12]))
 	rep, err := c.applyRun(ctx, run, spec.DSN, fmt.Sprintf("run %d of %s", run.Number, run.Org), func(p migration.Progress) {
 		pct := 20

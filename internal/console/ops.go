@@ -66,17 +66,7 @@ func (c *Console) provision(ctx context.Context, op Operation, inst Instance) er
 	if err != nil {
 		return fmt.Errorf("prepare %s: %w", inst.Key(), err)
 	}
-	c.note(ctx, op)(fmt.Sprintf("Schema at version %d.", prepared.SchemaVersion))
-	if c.Announce != nil {
-		c.Announce(inst.Key(), prepared)
-	}
-	if prepared.AdminPassword != "" {
-		c.note(ctx, op)("Administrator account created: user name admin, one-time password " + prepared.AdminPassword +
-			" (it must be changed at the first login).")
-	}
-	if prepared.DemoPassword != "" {
-		c.note(ctx, op)("Demo staff accounts (" + strings.Join(prepared.DemoUsers, ", ") + ") share the one-time password " + prepared.DemoPassword + ".")
-	}
+	c.announce(inst, prepared, c.note(ctx, op))
 	return c.launch(ctx, op, &inst, spec, 70)
 }
 
@@ -178,6 +168,23 @@ func (c *Console) closeEnvironment(ctx context.Context, envID int64) error {
 		_, err := tx.Exec(ctx, "UPDATE environment SET destroyed_at = ? WHERE id = ? AND destroyed_at IS NULL", time.Now().UTC(), envID)
 		return err
 	})
+}
+
+// announce tells who needs it what preparing inst produced: its schema
+// version and the one-time passwords of its first accounts. The operation
+// log keeps the passwords for console managers; pages hide them from
+// everyone else.
+func (c *Console) announce(inst Instance, prepared Prepared, note func(string)) {
+	note(fmt.Sprintf("Schema at version %d.", prepared.SchemaVersion))
+	if c.Announce != nil {
+		c.Announce(inst.Key(), prepared)
+	}
+	if prepared.AdminPassword != "" {
+		note("Administrator account created: user name admin, one-time password " + prepared.AdminPassword + " (it must be changed at the first login).")
+	}
+	if prepared.DemoPassword != "" {
+		note("Demo staff accounts (" + strings.Join(prepared.DemoUsers, ", ") + ") share the one-time password " + prepared.DemoPassword + ".")
+	}
 }
 
 // obfuscateCopy runs the obfuscation step on a fresh copy. When it fails —

@@ -370,13 +370,7 @@ func (c *Console) makePair(ctx context.Context, op Operation, inst Instance) (er
 	if err != nil {
 		return fmt.Errorf("prepare %s: %w", inst.Key(), err)
 	}
-	note(fmt.Sprintf("Schema at version %d.", prepared.SchemaVersion))
-	if c.Announce != nil {
-		c.Announce(inst.Key(), prepared)
-	}
-	if prepared.AdminPassword != "" {
-		note("Administrator account created: user name admin, one-time password " + prepared.AdminPassword + " (it must be changed at the first login).")
-	}
+	c.announce(inst, prepared, note)
 	c.progress(ctx, op, "configuration", 25, "Promoting the configuration: "+plan.Describe()+".")
 	if err := c.pairConfiguration(ctx, op, inst, plan, note); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,6 +42,21 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02")
 	},
 	"kindLabel": func(k console.Kind) string { return k.Label() },
+	"oplog":     operationLog,
+}
+
+// oneTimePassword finds the one-time passwords preparing an instance wrote
+// into its operation's log.
+var oneTimePassword = regexp.MustCompile(`(one-time password )\S+`)
+
+// operationLog is an operation's log as the page's viewer may see it: the
+// one-time passwords of a new instance are for those who manage the
+// console, not for every observer who can read the log.
+func operationLog(p *page, log string) string {
+	if p.Can(string(access.ConsoleManage)) {
+		return log
+	}
+	return oneTimePassword.ReplaceAllString(log, "${1}(hidden: only users with "+string(access.ConsoleManage)+" see it)")
 }
 
 func loadPages() (*pages, error) {
