@@ -147,6 +147,12 @@ func (s *Server) studyShow(w http.ResponseWriter, r *http.Request) {
 		p.Notice = "Your changes were saved."
 	case "imported":
 		p.Notice = "The study design was imported."
+	case "data-imported":
+		// The counts come back in the address only to word the notice; the
+		// audit trail holds what was actually added and changed.
+		q := r.URL.Query()
+		p.Notice = fmt.Sprintf("The file's clinical data was imported into this existing study: %s values added, %s changed; its design was kept.",
+			numberOr0(q.Get("added")), numberOr0(q.Get("changed")))
 	}
 	s.render(w, r, http.StatusOK, "study.html", p)
 }
@@ -451,6 +457,10 @@ func (s *Server) odmImportApply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rep.Applied && len(rep.Studies) == 1 {
+		if len(rep.Existing) == 1 {
+			redirect(w, r, fmt.Sprintf("/studies/%s?notice=data-imported&added=%d&changed=%d", rep.Studies[0], rep.ValuesAdded, rep.ValuesChanged))
+			return
+		}
 		redirect(w, r, "/studies/"+rep.Studies[0]+"?notice=imported")
 		return
 	}
@@ -478,4 +488,13 @@ func (s *Server) odmImportApply(w http.ResponseWriter, r *http.Request) {
 type odmUpload struct {
 	name string
 	data []byte
+}
+
+// numberOr0 is a count from the address as digits, so a crafted address
+// cannot put words into a notice.
+func numberOr0(v string) string {
+	if _, err := strconv.ParseUint(v, 10, 63); err != nil {
+		return "0"
+	}
+	return v
 }

@@ -92,6 +92,22 @@ func TestBrowserODMImportAndExport(t *testing.T) {
 				t.Fatal("downloaded export is not the imported design")
 			}
 
+			// The same file again: the study exists, its design is kept and
+			// the page says so before and after.
+			b.Do(t, "upload the CDISC sample again",
+				chromedp.Navigate(ts.URL+"/odm/import"),
+				chromedp.WaitVisible(id("f-file")),
+				chromedp.SetUploadFiles(id("f-file"), []string{cdisc}),
+				chromedp.Click(id("check-file")),
+				chromedp.WaitVisible(id("report-existing")))
+			if existing := browsertest.Get(t, b, "existing", chromedp.Text(id("report-existing"))); !strings.Contains(existing, "CES") {
+				t.Fatalf("the report does not say the study exists: %q", existing)
+			}
+			b.Do(t, "apply again", chromedp.Click(id("apply-import")), chromedp.WaitVisible(`//p[@role="status"]`))
+			if notice := browsertest.Get(t, b, "notice", chromedp.Text(`//p[@role="status"]`)); !strings.Contains(notice, "0 values added, 0 changed; its design was kept") {
+				t.Fatalf("notice after importing into the existing study: %q", notice)
+			}
+
 			// Warnings must be confirmed.
 			b.Do(t, "upload REDCap file",
 				chromedp.Navigate(ts.URL+"/odm/import"),
