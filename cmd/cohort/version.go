@@ -48,7 +48,7 @@ func currentBuild() buildInfo {
 }
 
 func (b buildInfo) web() web.Build {
-	return web.Build{Version: b.Version, Number: b.Build, Revision: b.Revision, Time: b.Time}
+	return web.Build{Version: b.Version, Number: b.Build, Revision: b.Revision, Time: b.Time, SchemaVersion: b.SchemaVersion}
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -75,7 +75,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	})
 	fmt.Fprintln(w, "# HELP cohort_build_info The running build.")
 	fmt.Fprintln(w, "# TYPE cohort_build_info gauge")
-	fmt.Fprintf(w, "cohort_build_info{version=\"%s\",build=\"%s\",revision=\"%s\"} 1\n", escapeLabel(s.Build.Version), escapeLabel(s.Build.Number), escapeLabel(s.Build.Revision))
+	fmt.Fprintf(w, "cohort_build_info{version=\"%s\",build=\"%s\",revision=\"%s\",time=\"%s\",schema_version=\"%d\"} 1\n",
+		escapeLabel(s.Build.Version), escapeLabel(s.Build.Number), escapeLabel(s.Build.Revision), escapeLabel(s.Build.Time), s.Build.SchemaVersion)
 	fmt.Fprintln(w, "# HELP cohort_uptime_seconds Seconds since the server started.")
 	fmt.Fprintln(w, "# TYPE cohort_uptime_seconds gauge")
 	fmt.Fprintf(w, "cohort_uptime_seconds %.0f\n", time.Since(m.started).Seconds())

@@ -33,6 +33,8 @@ type Build struct {
 	Number   string
 	Revision string
 	Time     string
+	// SchemaVersion is the instance schema the build needs.
+	SchemaVersion int64
 }
 
 // Options configure a Server.

@@ -47,7 +47,8 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		}
 		f.userIDs[r.Code] = u.ID
 	}
-	srv, err := web.New(web.Options{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := web.New(web.Options{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Build: web.Build{Version: "26.1", Number: "7", Revision: "0123456789ab", Time: "2026-11-25T10:00:00Z", SchemaVersion: 11}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,8 @@ func TestLoginFlowAndLimits(t *testing.T) {
 	}
 	rec = f.do("GET", "/metrics", nil, nil)
 	if !strings.Contains(rec.Body.String(), `cohort_http_requests_total{route="POST /sites",status="422"} 1`) ||
-		!strings.Contains(rec.Body.String(), "cohort_db_open_connections") {
+		!strings.Contains(rec.Body.String(), "cohort_db_open_connections") ||
+		!strings.Contains(rec.Body.String(), `cohort_build_info{version="26.1",build="7",revision="0123456789ab",time="2026-11-25T10:00:00Z",schema_version="11"} 1`) {
 		t.Fatalf("metrics:\n%s", rec.Body.String())
 	}
 }
