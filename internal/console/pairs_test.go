@@ -66,7 +66,7 @@ func TestPairsAreMadeFromConfigurationAndTheMigrationOutput(t *testing.T) {
 			_, _, err := c.MakePair(ctx, alice, console.NewPair{Org: "acme", Kind: console.VAL, ConfigFrom: "acme/sandbox/main", Reason: "early"})
 			refused(t, "a VAL before any migration run", err, "acme has no successful migration run yet; a VAL needs the migration output. Run the migration program first.")
 
-			spec, source := consoletest.SmallLegacySource(t, 200)
+			spec, source := consoletest.SmallLegacySource(t, "", 200)
 			run, err := c.StartMigration(ctx, alice, console.MigrationRequest{Org: "acme", SpecPath: spec, SourcePath: source, Reason: "first iteration"})
 			if err != nil {
 				t.Fatal(err)
@@ -178,7 +178,7 @@ func TestAFailedVALIsNotReleasedAndARetryMakesItOnce(t *testing.T) {
 	obfuscate := c.Obfuscate // the step `cohort serve` installs, as consoletest.New does
 	mustOrg(t, c, "acme")
 	mustEnv(t, c, console.NewEnvironment{Org: "acme", Kind: console.Sandbox})
-	spec, source := consoletest.SmallLegacySource(t, 200)
+	spec, source := consoletest.SmallLegacySource(t, "", 200)
 	if _, err := c.StartMigration(ctx, alice, console.MigrationRequest{Org: "acme", SpecPath: spec, SourcePath: source, Reason: "first"}); err != nil {
 		t.Fatal(err)
 	}

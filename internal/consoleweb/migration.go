@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/cohort-clinical/cohort/internal/check"
 	"github.com/cohort-clinical/cohort/internal/console"
@@ -22,6 +24,8 @@ type migrationRunsPage struct {
 	// that can be signed off.
 	LatestDone int
 	SignedOff  bool
+	// SourcesDir is where the page may read a specification and a source.
+	SourcesDir string
 }
 
 // migrationRunPage is the data of one run's report page.
@@ -51,6 +55,7 @@ func (s *Server) migrationRunsData(r *http.Request) (migrationRunsPage, error) {
 	if d.Runs, err = console.MigrationRuns(r.Context(), s.Console.DB, d.Org.Code); err != nil {
 		return d, err
 	}
+	d.SourcesDir = s.migrationSources()
 	for i, run := range d.Runs {
 		if (run.State == console.RunQueued || run.State == console.RunRunning) && d.Active == nil {
 			d.Active = &d.Runs[i]
@@ -82,7 +87,21 @@ func (s *Server) migrationStart(w http.ResponseWriter, r *http.Request) {
 	}
 	req := console.MigrationRequest{Org: r.PathValue("org"), Sample: r.PostFormValue("source_kind") != "path",
 		SpecPath: r.PostFormValue("spec_path"), SourcePath: r.PostFormValue("source_path"), Reason: r.PostFormValue("reason")}
-	run, err := s.Console.StartMigration(r.Context(), visitOf(r).user.Actor(), req)
+	var err error
+	if !req.Sample {
+		fe := check.FieldErrors{}
+		if req.SpecPath, err = s.inMigrationSources(req.SpecPath); err != nil {
+			fe["spec_path"] = err.Error()
+		}
+		if req.SourcePath, err = s.inMigrationSources(req.SourcePath); err != nil {
+			fe["source"] = err.Error()
+		}
+		err = fe.Err()
+	}
+	var run console.MigrationRun
+	if err == nil {
+		run, err = s.Console.StartMigration(r.Context(), visitOf(r).user.Actor(), req)
+	}
 	if err != nil {
 		d, derr := s.migrationRunsData(r)
 		if derr != nil {
@@ -209,4 +228,43 @@ func (s *Server) migrationCompare(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "migration_compare.html", p)
+}
+
+// migrationSources is the one directory the migration page reads from. The
+// command line may name any file its user can read; a browser must never
+// make the console read any file on its machine.
+func (s *Server) migrationSources() string {
+	dir, err := filepath.Abs(filepath.Join(s.Console.Places.DataDir, "migration-sources"))
+	if err != nil {
+		return filepath.Join(s.Console.Places.DataDir, "migration-sources")
+	}
+	return dir
+}
+
+// inMigrationSources resolves a name typed on the page inside
+// migrationSources, following links, and refuses anything outside it.
+// Empty stays empty: the console then says what is missing.
+func (s *Server) inMigrationSources(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", nil
+	}
+	root := s.migrationSources()
+	p := name
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	outside := fmt.Errorf("The page reads only files under %s on the console's machine; put the file there (or use cohort migrate run from the command line).", root)
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", outside
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("%s does not exist under %s.", name, root)
+	}
+	if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", outside
+	}
+	return real, nil
 }

@@ -42,14 +42,24 @@ func migrationWalk(t *testing.T, e store.Engine) {
 	if text := browsertest.Get(t, b, "no runs", chromedp.Text(id("runs"))); !strings.Contains(text, "No runs yet") {
 		t.Fatalf("runs table before the first run: %q", text)
 	}
-	broken := filepath.Join(t.TempDir(), "spec.json")
-	os.WriteFile(broken, []byte("{\n  \"name\": \"x\",\n  \"studies\": {\"table\": \"S\", \"fields\": [{\"field\": \"code\", \"column\": \"C\", \"transforms\": [\"uper\"]}]}\n}\n"), 0o644)
-	b.Do(t, "a specification with a mistake is refused with its line",
+	sources := filepath.Join(c.Places.DataDir, "migration-sources")
+	os.MkdirAll(filepath.Join(sources, "legacy"), 0o750)
+	os.WriteFile(filepath.Join(sources, "spec.json"), []byte("{\n  \"name\": \"x\",\n  \"studies\": {\"table\": \"S\", \"fields\": [{\"field\": \"code\", \"column\": \"C\", \"transforms\": [\"uper\"]}]}\n}\n"), 0o644)
+	b.Do(t, "a file outside the migration sources is refused",
 		chromedp.Click(id("kind-path")),
-		chromedp.SendKeys(id("f-spec"), broken),
-		chromedp.SendKeys(id("f-source"), t.TempDir()),
+		chromedp.SendKeys(id("f-spec"), "/etc/passwd"),
+		chromedp.SendKeys(id("f-source"), ".."),
 		chromedp.Click(id("start-run-button")),
 		chromedp.WaitVisible(id("spec-error")))
+	if msg := browsertest.Get(t, b, "outside", chromedp.Text(id("spec-error"))); !strings.Contains(msg, "The page reads only files under") {
+		t.Errorf("a path outside the migration sources: %q", msg)
+	}
+	b.Do(t, "a specification with a mistake is refused with its line",
+		chromedp.Click(id("kind-path")),
+		chromedp.Clear(id("f-spec")), chromedp.SendKeys(id("f-spec"), "spec.json"),
+		chromedp.Clear(id("f-source")), chromedp.SendKeys(id("f-source"), "legacy"),
+		chromedp.Click(id("start-run-button")),
+		chromedp.WaitVisible(`//pre[@id="spec-error"][contains(., "uper")]`))
 	if msg := browsertest.Get(t, b, "spec error", chromedp.Text(id("spec-error"))); !strings.Contains(msg, `line 3 (studies.fields[0].transforms[0]): "uper" is not a transform`) {
 		t.Errorf("the specification's problem is shown as %q", msg)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -87,7 +88,8 @@ func walkToALivePROD(t *testing.T, e store.Engine) {
 	// 2. The migration program, run twice on the customer's legacy source;
 	// after the first run an informal VAL gives an early look; the second
 	// run's output is signed off by the customer.
-	specPath, sourceDir := consoletest.SmallLegacySource(t, 300)
+	// The page reads only under the console's migration-sources directory.
+	specPath, sourceDir := consoletest.SmallLegacySource(t, filepath.Join(c.Places.DataDir, "migration-sources"), 300)
 	makeVAL := func(what, env, reason string) {
 		b.Do(t, what,
 			chromedp.Navigate(ts.URL+"/o/demo-cru"), chromedp.WaitVisible(id("make-val")), chromedp.Click(id("make-val")),

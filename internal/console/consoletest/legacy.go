@@ -12,12 +12,18 @@ import (
 
 // SmallLegacySource writes the shipped sample Migration Specification and
 // the first rows of each table of the sample legacy source (ClinBase 4
-// CSV files) into the test's temporary directory, and returns their paths.
+// CSV files) into dir (the test's temporary directory when empty), and
+// returns their paths.
 // A migration run over it takes seconds instead of the full sample's ten
 // thousand volunteers, while every table and rule is still exercised.
-func SmallLegacySource(t testing.TB, rows int) (specPath, sourceDir string) {
+func SmallLegacySource(t testing.TB, dir string, rows int) (specPath, sourceDir string) {
 	t.Helper()
-	dir := t.TempDir()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	specPath, sourceDir = filepath.Join(dir, "spec.json"), filepath.Join(dir, "source")
 	if err := os.WriteFile(specPath, sample.SpecJSON(), 0o644); err != nil {
 		t.Fatal(err)
