@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -21,13 +20,7 @@ import (
 type pages struct{ byName map[string]*template.Template }
 
 var funcs = template.FuncMap{
-	"dict": func(kv ...any) map[string]any {
-		m := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[fmt.Sprint(kv[i])] = kv[i+1]
-		}
-		return m
-	},
+	"dict": web.Dict,
 	"join": strings.Join,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
@@ -60,23 +53,11 @@ func operationLog(p *page, log string) string {
 }
 
 func loadPages() (*pages, error) {
-	files, err := fs.Glob(templateFS, "templates/*.html")
+	byName, err := web.ParsePages(templateFS, funcs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("console: %w", err)
 	}
-	p := &pages{byName: map[string]*template.Template{}}
-	for _, f := range files {
-		name := strings.TrimPrefix(f, "templates/")
-		if name == "layout.html" {
-			continue
-		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", f)
-		if err != nil {
-			return nil, fmt.Errorf("parse console template %s: %w", name, err)
-		}
-		p.byName[name] = t
-	}
-	return p, nil
+	return &pages{byName: byName}, nil
 }
 
 // page is what every console template receives.

@@ -38,35 +38,50 @@ var funcs = template.FuncMap{
 	},
 	"lower": strings.ToLower,
 	"list":  func(s ...string) []string { return s },
-	"dict": func(kv ...any) map[string]any {
-		m := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[fmt.Sprint(kv[i])] = kv[i+1]
-		}
-		return m
-	},
+	"dict":  Dict,
+}
+
+// Dict builds a map from key, value pairs, so a template can hand several
+// values to a sub-template ({{template "field" (dict "P" $ "ID" "x")}}).
+func Dict(kv ...any) map[string]any {
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return m
 }
 
 // loadPages parses every page with the layout once, at start-up, so a
 // broken template stops the server before it serves anything.
 func loadPages() (*pages, error) {
-	files, err := fs.Glob(templateFS, "templates/*.html")
+	byName, err := ParsePages(templateFS, funcs)
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{byName: map[string]*template.Template{}}
+	return &pages{byName: byName}, nil
+}
+
+// ParsePages parses every templates/*.html page of fsys together with
+// templates/layout.html, by file name. The instance and the console both
+// lay their pages out this way.
+func ParsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*template.Template, error) {
+	files, err := fs.Glob(fsys, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*template.Template{}
 	for _, f := range files {
 		name := strings.TrimPrefix(f, "templates/")
 		if name == "layout.html" {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", f)
+		t, err := template.New(name).Funcs(funcs).ParseFS(fsys, "templates/layout.html", f)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
-		p.byName[name] = t
+		byName[name] = t
 	}
-	return p, nil
+	return byName, nil
 }
 
 // page is what every template receives.
