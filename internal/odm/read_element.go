@@ -306,6 +306,25 @@ func (r *Reader) translationsInto(el xml.StartElement, oid string, t *Translatio
 }
 
 // alias reads an Alias.
+// description reads a definition's Description into *into. A second
+// Description is not the definition's: the caller's unknown-element
+// handling keeps it as an extension, with its diagnostic.
+func (r *Reader) description(el xml.StartElement, oid string, into **Translations) (bool, error) {
+	if *into != nil {
+		return false, nil
+	}
+	t, err := r.translations(el, oid)
+	*into = t
+	return true, err
+}
+
+// addAlias reads an Alias and appends it to *into.
+func (r *Reader) addAlias(el xml.StartElement, oid string, into *[]Alias) (bool, error) {
+	a, err := r.alias(el, oid)
+	*into = append(*into, a)
+	return true, err
+}
+
 func (r *Reader) alias(el xml.StartElement, oid string) (Alias, error) {
 	var a Alias
 	r.attrs(el, &a.Extensions, oid, func(name, v string) bool {

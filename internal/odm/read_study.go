@@ -167,9 +167,7 @@ func (r *Reader) readMeasurementUnit(el xml.StartElement) (*MeasurementUnit, err
 			haveSymbol = true
 			return true, r.translationsInto(c, m.OID, &m.Symbol)
 		case "Alias":
-			a, err := r.alias(c, m.OID)
-			m.Aliases = append(m.Aliases, a)
-			return true, err
+			return r.addAlias(c, m.OID, &m.Aliases)
 		}
 		return false, nil
 	})
@@ -287,12 +285,7 @@ func (r *Reader) readProtocol(el xml.StartElement, oid string) (*Protocol, error
 	err := r.children("Protocol", oid, &p.Extensions, func(c xml.StartElement) (bool, error) {
 		switch c.Name.Local {
 		case "Description":
-			if p.Description != nil {
-				return false, nil
-			}
-			t, err := r.translations(c, oid)
-			p.Description = t
-			return true, err
+			return r.description(c, oid, &p.Description)
 		case "StudyEventRef":
 			ref := &StudyEventRef{}
 			r.pos[ref] = r.here()
@@ -301,9 +294,7 @@ func (r *Reader) readProtocol(el xml.StartElement, oid string) (*Protocol, error
 			p.StudyEventRefs = append(p.StudyEventRefs, ref)
 			return true, r.children("StudyEventRef", oid, &ref.Extensions, nil)
 		case "Alias":
-			a, err := r.alias(c, oid)
-			p.Aliases = append(p.Aliases, a)
-			return true, err
+			return r.addAlias(c, oid, &p.Aliases)
 		}
 		return false, nil
 	})
@@ -369,12 +360,7 @@ func (r *Reader) readStudyEventDef(el xml.StartElement) (*StudyEventDef, error) 
 	err := r.children("StudyEventDef", d.OID, &d.Extensions, func(c xml.StartElement) (bool, error) {
 		switch c.Name.Local {
 		case "Description":
-			if d.Description != nil {
-				return false, nil
-			}
-			t, err := r.translations(c, d.OID)
-			d.Description = t
-			return true, err
+			return r.description(c, d.OID, &d.Description)
 		case "FormRef":
 			ref := &FormRef{}
 			r.pos[ref] = r.here()
@@ -383,9 +369,7 @@ func (r *Reader) readStudyEventDef(el xml.StartElement) (*StudyEventDef, error) 
 			d.FormRefs = append(d.FormRefs, ref)
 			return true, r.children("FormRef", d.OID, &ref.Extensions, nil)
 		case "Alias":
-			a, err := r.alias(c, d.OID)
-			d.Aliases = append(d.Aliases, a)
-			return true, err
+			return r.addAlias(c, d.OID, &d.Aliases)
 		}
 		return false, nil
 	})
@@ -399,12 +383,7 @@ func (r *Reader) readFormDef(el xml.StartElement) (*FormDef, error) {
 	err := r.children("FormDef", d.OID, &d.Extensions, func(c xml.StartElement) (bool, error) {
 		switch c.Name.Local {
 		case "Description":
-			if d.Description != nil {
-				return false, nil
-			}
-			t, err := r.translations(c, d.OID)
-			d.Description = t
-			return true, err
+			return r.description(c, d.OID, &d.Description)
 		case "ItemGroupRef":
 			ref := &ItemGroupRef{}
 			r.pos[ref] = r.here()
@@ -431,9 +410,7 @@ func (r *Reader) readFormDef(el xml.StartElement) (*FormDef, error) {
 			d.ArchiveLayouts = append(d.ArchiveLayouts, a)
 			return true, r.children("ArchiveLayout", d.OID, &a.Extensions, nil)
 		case "Alias":
-			a, err := r.alias(c, d.OID)
-			d.Aliases = append(d.Aliases, a)
-			return true, err
+			return r.addAlias(c, d.OID, &d.Aliases)
 		}
 		return false, nil
 	})
@@ -467,12 +444,7 @@ func (r *Reader) readItemGroupDef(el xml.StartElement) (*ItemGroupDef, error) {
 	err := r.children("ItemGroupDef", d.OID, &d.Extensions, func(c xml.StartElement) (bool, error) {
 		switch c.Name.Local {
 		case "Description":
-			if d.Description != nil {
-				return false, nil
-			}
-			t, err := r.translations(c, d.OID)
-			d.Description = t
-			return true, err
+			return r.description(c, d.OID, &d.Description)
 		case "ItemRef":
 			ref := &ItemRef{}
 			r.pos[ref] = r.here()
@@ -498,9 +470,7 @@ func (r *Reader) readItemGroupDef(el xml.StartElement) (*ItemGroupDef, error) {
 			d.ItemRefs = append(d.ItemRefs, ref)
 			return true, r.children("ItemRef", d.OID, &ref.Extensions, nil)
 		case "Alias":
-			a, err := r.alias(c, d.OID)
-			d.Aliases = append(d.Aliases, a)
-			return true, err
+			return r.addAlias(c, d.OID, &d.Aliases)
 		}
 		return false, nil
 	})
@@ -585,9 +555,7 @@ func (r *Reader) readItemDef(el xml.StartElement) (*ItemDef, error) {
 			d.Roles = append(d.Roles, v)
 			return true, err
 		case "Alias":
-			a, err := r.alias(c, d.OID)
-			d.Aliases = append(d.Aliases, a)
-			return true, err
+			return r.addAlias(c, d.OID, &d.Aliases)
 		}
 		return false, nil
 	})
@@ -655,12 +623,7 @@ func (r *Reader) readCodeList(el xml.StartElement) (*CodeList, error) {
 	err := r.children("CodeList", cl.OID, &cl.Extensions, func(c xml.StartElement) (bool, error) {
 		switch c.Name.Local {
 		case "Description":
-			if cl.Description != nil {
-				return false, nil
-			}
-			t, err := r.translations(c, cl.OID)
-			cl.Description = t
-			return true, err
+			return r.description(c, cl.OID, &cl.Description)
 		case "CodeListItem":
 			it := &CodeListItem{}
 			r.pos[it] = r.here()
@@ -675,9 +638,7 @@ func (r *Reader) readCodeList(el xml.StartElement) (*CodeList, error) {
 					haveDecode = true
 					return true, r.translationsInto(cc, cl.OID, &it.Decode)
 				case "Alias":
-					a, err := r.alias(cc, cl.OID)
-					it.Aliases = append(it.Aliases, a)
-					return true, err
+					return r.addAlias(cc, cl.OID, &it.Aliases)
 				}
 				return false, nil
 			})
@@ -720,9 +681,7 @@ func (r *Reader) readCodeList(el xml.StartElement) (*CodeList, error) {
 			cl.ExternalCodeList = x
 			return true, r.children("ExternalCodeList", cl.OID, &x.Extensions, nil)
 		case "Alias":
-			a, err := r.alias(c, cl.OID)
-			cl.Aliases = append(cl.Aliases, a)
-			return true, err
+			return r.addAlias(c, cl.OID, &cl.Aliases)
 		}
 		return false, nil
 	})
