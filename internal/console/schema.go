@@ -36,15 +36,11 @@ var ErrInstanceDatabase = errors.New("This database holds a clinical instance, n
 // Migrate applies the console's pending schema migrations and returns the
 // version the console database is at afterwards.
 func Migrate(ctx context.Context, db *store.DB) (int64, error) {
-	var n int
-	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'"
-	if db.Engine == store.Postgres {
-		q = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'goose_db_version'"
-	}
-	if err := db.QueryRow(ctx, q).Scan(&n); err != nil {
+	instance, err := db.HasTable(ctx, "goose_db_version")
+	if err != nil {
 		return 0, fmt.Errorf("migrate console: %w", err)
 	}
-	if n > 0 {
+	if instance {
 		return 0, ErrInstanceDatabase
 	}
 	p, err := provider(db)
@@ -60,15 +56,11 @@ func Migrate(ctx context.Context, db *store.DB) (int64, error) {
 // IsConsoleDatabase reports whether db is a console's registry, which an
 // instance's migrations must never touch.
 func IsConsoleDatabase(ctx context.Context, db *store.DB) (bool, error) {
-	var n int
-	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '" + versionTable + "'"
-	if db.Engine == store.Postgres {
-		q = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '" + versionTable + "'"
-	}
-	if err := db.QueryRow(ctx, q).Scan(&n); err != nil {
+	found, err := db.HasTable(ctx, versionTable)
+	if err != nil {
 		return false, fmt.Errorf("look for the console's schema: %w", err)
 	}
-	return n > 0, nil
+	return found, nil
 }
 
 // SchemaVersion returns the console database's schema version and the one

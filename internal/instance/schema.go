@@ -42,15 +42,11 @@ func embeddedVersions() (int64, map[string]int64) {
 // DatabaseSchema returns the schema version a database is at without
 // changing it: 0 for a database no build has migrated yet.
 func DatabaseSchema(ctx context.Context, db *store.DB) (int64, error) {
-	var n int
-	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'"
-	if db.Engine == store.Postgres {
-		q = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'goose_db_version'"
-	}
-	if err := db.QueryRow(ctx, q).Scan(&n); err != nil {
+	migrated, err := db.HasTable(ctx, "goose_db_version")
+	if err != nil {
 		return 0, fmt.Errorf("read the schema version of %s: %w", db.Location, err)
 	}
-	if n == 0 {
+	if !migrated {
 		return 0, nil
 	}
 	var v int64

@@ -130,6 +130,20 @@ func (db *DB) Stats() sql.DBStats { return db.write.Stats() }
 func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx) }
 
 // Raw returns the writer pool, for the few callers (migrations, tests that
+// HasTable reports whether the database has a table of that name (in the
+// current schema on PostgreSQL).
+func (db *DB) HasTable(ctx context.Context, name string) (bool, error) {
+	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+	if db.Engine == Postgres {
+		q = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+	}
+	var n int
+	if err := db.QueryRow(ctx, q, name).Scan(&n); err != nil {
+		return false, fmt.Errorf("look for table %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
 // tamper with rows on purpose, backups) that need the engine directly.
 func (db *DB) Raw() *sql.DB { return db.write }
 
