@@ -24,14 +24,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/cohort-clinical/cohort/bench/internal/measure"
 	"github.com/cohort-clinical/cohort/internal/account"
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/demo"
@@ -92,11 +91,11 @@ func main() {
 			check(err)
 			full, obf, scan, cpu = append(full, t.total), append(obf, t.obfuscate), append(scan, t.scan), append(cpu, t.cpu)
 		}
-		m := median(full)
-		fmt.Printf("bare copy:                      %7.2f s\n", median(bare).Seconds())
-		fmt.Printf("copy + obfuscate + PHI scan:    %7.2f s  (obfuscate %.2f s, scan %.2f s)\n", m.Seconds(), median(obf).Seconds(), median(scan).Seconds())
-		fmt.Printf("CPU of this process:            %7.2f s  (median; the database server's not counted)\n", median(cpu).Seconds())
-		fmt.Printf("ratio to the bare copy:         %7.1fx\n", float64(m)/float64(median(bare)))
+		m := measure.Median(full)
+		fmt.Printf("bare copy:                      %7.2f s\n", measure.Median(bare).Seconds())
+		fmt.Printf("copy + obfuscate + PHI scan:    %7.2f s  (obfuscate %.2f s, scan %.2f s)\n", m.Seconds(), measure.Median(obf).Seconds(), measure.Median(scan).Seconds())
+		fmt.Printf("CPU of this process:            %7.2f s  (median; the database server's not counted)\n", measure.Median(cpu).Seconds())
+		fmt.Printf("ratio to the bare copy:         %7.1fx\n", float64(m)/float64(measure.Median(bare)))
 		verdict := "met"
 		if m >= 10*time.Second {
 			verdict = "NOT met"
@@ -130,12 +129,6 @@ func check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
 }
 
 // clone is one engine's source instance and where its copies go.
@@ -305,23 +298,12 @@ func (b *clone) bareCopy(ctx context.Context) (time.Duration, error) {
 
 type timings struct{ total, obfuscate, scan, cpu time.Duration }
 
-// cpuTime is the user and system CPU time this process has used. On a
-// shared machine it says how much of the wall time was this work, not
-// waiting for a core.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // fullCopy is what obfuscation.Release does after the console's copy, step
 // by step so each is timed: read the source's originals, obfuscate the
 // copy under a fresh secret, scan it.
 func (b *clone) fullCopy(ctx context.Context) (timings, error) {
 	var t timings
-	cpu0 := cpuTime()
+	cpu0 := measure.CPUTime()
 	start := time.Now()
 	dsn, err := b.copyDatabase(ctx)
 	if err != nil {
@@ -357,7 +339,7 @@ func (b *clone) fullCopy(ctx context.Context) (timings, error) {
 	}
 	t.scan = time.Since(s)
 	t.total = time.Since(start)
-	t.cpu = cpuTime() - cpu0
+	t.cpu = measure.CPUTime() - cpu0
 	if !f.Clean() {
 		return t, fmt.Errorf("the scan found %d original values (first %s)", f.Count, f.First[0])
 	}

@@ -22,10 +22,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cohort-clinical/cohort/bench/internal/measure"
 )
 
 func main() {
@@ -122,14 +123,8 @@ func login(base string) time.Duration {
 	return time.Since(t0)
 }
 
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 func report(what string, got []time.Duration, baseline string, base []time.Duration) {
-	g, b := median(got), median(base)
+	g, b := measure.Median(got), measure.Median(base)
 	fmt.Printf("%-24s median %8.2f ms   baseline %-32s median %8.2f ms   ratio %.1fx\n",
 		what, ms(g), baseline, ms(b), float64(g)/float64(b))
 }
