@@ -31,9 +31,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/cohort-clinical/cohort/bench/internal/measure"
-	"github.com/cohort-clinical/cohort/internal/account"
 	"github.com/cohort-clinical/cohort/internal/audit"
-	"github.com/cohort-clinical/cohort/internal/demo"
+	"github.com/cohort-clinical/cohort/internal/instance"
 	"github.com/cohort-clinical/cohort/internal/obfuscation"
 	"github.com/cohort-clinical/cohort/internal/store"
 	"github.com/cohort-clinical/cohort/internal/store/storetest"
@@ -184,15 +183,8 @@ func newBench(ctx context.Context, engine store.Engine, dir string, reuse bool) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if _, _, err := account.Bootstrap(ctx, db, "Benchmark password 1"); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if _, err := demo.Seed(ctx, db); err != nil {
+	// The instance's own preparation: schema, administrator, demo clinic.
+	if _, err := instance.Prepare(ctx, db, instance.Options{Demo: true, AdminPassword: "Benchmark password 1"}); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -37,9 +37,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/cohort-clinical/cohort/internal/account"
 	"github.com/cohort-clinical/cohort/internal/audit"
-	"github.com/cohort-clinical/cohort/internal/demo"
+	"github.com/cohort-clinical/cohort/internal/instance"
 	"github.com/cohort-clinical/cohort/internal/store"
 	"github.com/cohort-clinical/cohort/internal/store/storetest"
 	"github.com/cohort-clinical/cohort/internal/volunteer"
@@ -146,15 +145,8 @@ func openBench(ctx context.Context, engine store.Engine, dir, name string, reuse
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if _, _, err := account.Bootstrap(ctx, db, "Benchmark password 1"); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if _, err := demo.Seed(ctx, db); err != nil {
+	// The instance's own preparation: schema, administrator, demo clinic.
+	if _, err := instance.Prepare(ctx, db, instance.Options{Demo: true, AdminPassword: "Benchmark password 1"}); err != nil {
 		db.Close()
 		return nil, err
 	}
