@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 
+	"github.com/cohort-clinical/cohort/internal/console"
 	"github.com/cohort-clinical/cohort/internal/instance"
 	"github.com/cohort-clinical/cohort/internal/web"
 )
@@ -64,9 +63,8 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 	if exe, err := os.Executable(); err == nil {
-		if data, err := os.ReadFile(exe); err == nil {
-			sum := sha256.Sum256(data)
-			b.SHA256 = hex.EncodeToString(sum[:])
+		if sum, err := console.BinarySHA256(exe); err == nil {
+			b.SHA256 = sum
 		}
 	}
 	return printJSON(stdout, b)

@@ -214,7 +214,7 @@ func (c *Console) iqChecks(ctx context.Context, inst Instance, content *IQConten
 	if err != nil {
 		add("Build binary", "the binary of build "+inst.Build.String(), errText(err), false)
 	} else {
-		sum, err := fileSHA256(spec.Binary)
+		sum, err := BinarySHA256(spec.Binary)
 		if err == nil {
 			content.Build.SHA256 = sum
 		} else {
@@ -347,19 +347,6 @@ func iqGet(ctx context.Context, url string) (int, string, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, strings.TrimSpace(string(body)), err
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func sha256Hex(b []byte) string {

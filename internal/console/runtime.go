@@ -2,6 +2,11 @@ package console
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -52,6 +57,22 @@ type Spec struct {
 	ReadOnly bool
 	// Dir holds the instance's log and process files.
 	Dir string
+}
+
+// BinarySHA256 is the SHA-256 of a build's binary, in hexadecimal: what the
+// release catalog records, `cohort version --json` prints and an IQ
+// document checks.
+func BinarySHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // LogFile is where the instance's standard output and error go.

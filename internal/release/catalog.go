@@ -154,7 +154,7 @@ func (c *Catalog) Register(ctx context.Context, by audit.Actor, r Registration) 
 	if id.SchemaVersion <= 0 {
 		return b, false, fmt.Errorf("The binary %s (%s) does not say which schema version it needs; it is older than the release catalog and cannot be registered.", abs, b)
 	}
-	sum, err := HashFile(abs)
+	sum, err := console.BinarySHA256(abs)
 	if err != nil {
 		return b, false, fmt.Errorf("hash %s: %w", abs, err)
 	}
@@ -176,7 +176,7 @@ func (c *Catalog) Register(ctx context.Context, by audit.Actor, r Registration) 
 		}
 		// The same build again: put back its copy if it went missing or
 		// was changed; the record stays as it was.
-		if have, herr := HashFile(filepath.Join(c.Dir, existing.File)); herr != nil || have != existing.SHA256 {
+		if have, herr := console.BinarySHA256(filepath.Join(c.Dir, existing.File)); herr != nil || have != existing.SHA256 {
 			if _, err := c.keep(abs, existing); err != nil {
 				return existing, false, err
 			}
@@ -411,7 +411,7 @@ func (c *Catalog) verified(b Build) (string, error) {
 			return path, nil
 		}
 	}
-	have, err := HashFile(path)
+	have, err := console.BinarySHA256(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("The stored binary of build %s is missing from %s; register the build again from its original binary to restore it.", b, c.Dir)
 	}

@@ -72,7 +72,7 @@ func TestRegisterKeepsTheBuildItRan(t *testing.T) {
 			if err != nil || !added {
 				t.Fatalf("register 26.1: added %v, %v", added, err)
 			}
-			sum, _ := release.HashFile(bin261)
+			sum, _ := console.BinarySHA256(bin261)
 			if b.Version != "26.1" || b.Number != "7" || b.Time != "2026-11-25T10:00:00Z" || b.Revision != "0123456789ab" ||
 				b.SHA256 != sum || b.SchemaVersion != instance.SchemaVersion() || b.Base != "" || b.RegisteredBy != "rm:alice" {
 				t.Fatalf("registered %+v; want 26.1 build 7 from the binary's own answer, SHA-256 %s, schema %d", b, sum, instance.SchemaVersion())
@@ -82,7 +82,7 @@ func TestRegisterKeepsTheBuildItRan(t *testing.T) {
 			if err != nil || st.Mode().Perm()&0o100 == 0 || !strings.HasPrefix(b.File, "cohort-26.1+7-"+sum[:16]) {
 				t.Fatalf("stored binary %s: %v %v", b.File, st, err)
 			}
-			if have, _ := release.HashFile(stored); have != sum {
+			if have, _ := console.BinarySHA256(stored); have != sum {
 				t.Fatalf("the stored copy hashes to %s, want %s", have, sum)
 			}
 			got, err := release.Resolve(ctx, cat.DB, "26.1")

@@ -3,11 +3,8 @@ package release
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -53,18 +50,4 @@ func Inspect(ctx context.Context, binary string) (Identity, error) {
 		return id, fmt.Errorf("The file %s answered `version --json` with something that is not a cohort build identity (%v).", binary, err)
 	}
 	return id, nil
-}
-
-// HashFile returns the SHA-256 of a file, in hexadecimal.
-func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
