@@ -246,10 +246,11 @@ func exportBaseline(ctx context.Context, db *store.DB, studyID int64, items int,
 	start("ClinicalData", attr("StudyOID", "ST.BENCH"), attr("MetaDataVersionOID", "MDV.1"))
 	var k [11]sql.RawBytes
 	var isNull bool
+	var occurrence int64
 	var subject, event, form, group string
 	n := 0
 	for rows.Next() {
-		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &k[6], &k[7], &k[8], &isNull, &k[9], &k[10]); err != nil {
+		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &k[6], &k[7], &k[8], &isNull, &k[9], &k[10], &occurrence); err != nil {
 			return err
 		}
 		s, e, f, g := string(k[0]), string(k[1])+"\x00"+string(k[2]), string(k[3])+"\x00"+string(k[4]), string(k[5])+"\x00"+string(k[6])

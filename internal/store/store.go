@@ -279,6 +279,28 @@ func (db *DB) Migrate(ctx context.Context) (int64, error) {
 	return p.GetDBVersion(ctx)
 }
 
+// MigrateTo moves the schema up or down to version: tests of a migration
+// start from the schema before it, and check its way back.
+func (db *DB) MigrateTo(ctx context.Context, version int64) error {
+	p, err := db.migrationProvider()
+	if err != nil {
+		return fmt.Errorf("migrate to %d: %w", version, err)
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate to %d: %w", version, err)
+	}
+	if version >= current {
+		_, err = p.UpTo(ctx, version)
+	} else {
+		_, err = p.DownTo(ctx, version)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate to %d: %w", version, err)
+	}
+	return nil
+}
+
 // SchemaVersion returns the version the database's schema is at now, and
 // the version this build expects; /readyz compares the two.
 func (db *DB) SchemaVersion(ctx context.Context) (current, expected int64, err error) {

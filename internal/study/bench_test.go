@@ -40,19 +40,28 @@ func BenchmarkClinicalExport(b *testing.B) {
 		b.Fatal(err)
 	}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		args := make([]any, 0, insertBatch*itemDataColumns)
-		stmt := insertStatement(insertBatch)
+		// Stored as the import stores them: by the inserter, in batches.
+		in := newInserter(ctx, tx)
+		defer in.close()
+		batch := in.empty()
+		var group int64
 		for i := range benchRows {
 			subj, rep, item, val := genRow(i)
-			args = append(args, s.ID, i+1, subj, "SE.VISIT", "", "F.VS", "", "IG.VS", rep, item, val, false, nil, nil)
-			if len(args) == cap(args) {
-				if _, err := tx.Exec(ctx, stmt, args...); err != nil {
+			if i%10 == 0 {
+				group++
+				batch.groups = append(batch.groups, pendingGroup{studyID: s.ID, id: group, seq: group, keys: [7]string{subj, "SE.VISIT", "", "F.VS", "", "IG.VS", rep}})
+			}
+			batch.items = append(batch.items, pendingItem{studyID: s.ID, group: group, seq: int64(i + 1), item: item, value: val})
+			if len(batch.items) == insertBatch || len(batch.groups) == insertBatch {
+				if batch, err = in.send(batch); err != nil {
 					return err
 				}
-				args = args[:0]
 			}
 		}
-		return nil
+		if _, err := in.send(batch); err != nil {
+			return err
+		}
+		return in.wait()
 	})
 	if err != nil {
 		b.Fatal(err)

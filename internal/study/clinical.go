@@ -7,42 +7,35 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
-	"unsafe"
 
 	"github.com/cohort-clinical/cohort/internal/audit"
 	"github.com/cohort-clinical/cohort/internal/odm"
 	"github.com/cohort-clinical/cohort/internal/store"
 )
 
-// insertBatch is how many ItemData one INSERT statement stores: few round
-// trips, and well under both engines' limits on statement parameters.
-const insertBatch = 500
+// Clinical data lives in two tables (migration 00012): item_group_data
+// holds each occurrence of a container chain — subject, event and repeat,
+// form and repeat, item group and repeat — once, with the details of the
+// containers that start at it; item_data holds the values, each pointing
+// at its occurrence by id. An occurrence without values stands for a
+// container without ItemData.
 
-const itemDataColumns = 14
+// keyColumns are item_group_data's key columns, outermost first; a
+// container at level lv is identified by the first keyCount[lv] of them.
+var keyColumns = [7]string{"subject_key", "event_oid", "event_repeat", "form_oid", "form_repeat", "group_oid", "group_repeat"}
 
-// pendingRow is an item_data row waiting in the current INSERT batch.
-// Container details are added to it when its containers close, which may
-// be after later rows were read.
-type pendingRow struct {
-	studyID, seq  int64
-	keys          [7]string // subject, event, event repeat, form, form repeat, group, group repeat
-	item, value   string
-	isNull        bool
-	itemDetail    []byte
-	containers    *containerDetail // until the batch is sent
-	containerJSON []byte           // after
-}
+var keyCount = [nLevels]int{0, 1, 3, 5, 7}
 
 // openContainer is a container of the file the loader is inside.
 type openContainer struct {
-	ptr      any   // as the Reader shares it between the rows of the container
-	firstSeq int64 // the row the container starts at
-	p        *plannedStudy
-	keys     [7]string
+	ptr        any   // as the Reader shares it between the rows of the container
+	firstGroup int64 // the occurrence the container starts at
+	p          *plannedStudy
+	keys       [7]string
 }
 
-// clinicalLoader streams the clinical data of a file into item_data.
+// clinicalLoader streams the clinical data of a file into item_group_data
+// and item_data.
 type clinicalLoader struct {
 	ctx     context.Context
 	tx      *store.Tx
@@ -51,31 +44,35 @@ type clinicalLoader struct {
 	studies map[string]*plannedStudy // by Study OID
 	rep     *ImportReport
 
-	batch     []pendingRow
+	batch     *clinicalBatch
 	ins       *inserter
 	duplicate bool  // reported
-	seq       int64 // last seq given out
+	lastID    int64 // last occurrence id given out
+	seq       int64 // last seq given out, to occurrences and values alike
+	group     int64 // the occurrence the next values belong to
 	items     int64 // ItemData read for a known study
 	open      [nLevels]openContainer
 
 	noStudy, notKept map[string]bool
 	mdvWarned        map[string]bool
-	grown            map[int64]bool // existing studies that got new rows
+	grown            map[int64]bool // existing studies that got new occurrences
 	added, updated   map[int64]int64
 }
 
-// storeClinical streams the clinical data of r into item_data, batch by
-// batch, for the studies of the file (by Study OID) and for studies of
+// storeClinical streams the clinical data of r into the database, batch
+// by batch, for the studies of the file (by Study OID) and for studies of
 // this instance the file sends data for (appended with audit, see
 // docs/odm-profile.md). It returns the number of ItemData read for known
 // studies. Problems go into rep.
 func storeClinical(ctx context.Context, tx *store.Tx, r *odm.Reader, studies map[string]*plannedStudy, by audit.Actor, reason string, rep *ImportReport) (int64, error) {
 	l := &clinicalLoader{ctx: ctx, tx: tx, by: by, reason: reason, studies: studies, rep: rep,
-		batch: make([]pendingRow, 0, insertBatch), ins: newInserter(ctx, tx),
+		ins:     newInserter(ctx, tx),
 		noStudy: map[string]bool{}, notKept: map[string]bool{}, mdvWarned: map[string]bool{}, grown: map[int64]bool{},
 		added: map[int64]int64{}, updated: map[int64]int64{}}
+	l.batch = l.ins.empty()
 	defer l.ins.close()
-	// Rows of studies that exist already go after those they hold.
+	// Occurrences and values of studies that exist already go after those
+	// they hold.
 	for _, p := range studies {
 		if p.existing {
 			if err := l.startAfter(p.id); err != nil {
@@ -104,13 +101,17 @@ func storeClinical(ctx context.Context, tx *store.Tx, r *odm.Reader, studies map
 	return l.items, l.finishExisting()
 }
 
-// startAfter makes seq continue after the rows study id already has.
+// startAfter makes ids and seqs continue after those study id already has.
 func (l *clinicalLoader) startAfter(id int64) error {
-	var last int64
-	if err := l.tx.QueryRow(l.ctx, "SELECT COALESCE(MAX(seq), 0) FROM item_data WHERE study_id = ?", id).Scan(&last); err != nil {
+	var lastID, lastGroupSeq, lastItemSeq int64
+	if err := l.tx.QueryRow(l.ctx, "SELECT COALESCE(MAX(id), 0), COALESCE(MAX(seq), 0) FROM item_group_data WHERE study_id = ?", id).Scan(&lastID, &lastGroupSeq); err != nil {
 		return fmt.Errorf("read clinical data: %w", err)
 	}
-	l.seq = max(l.seq, last)
+	if err := l.tx.QueryRow(l.ctx, "SELECT COALESCE(MAX(seq), 0) FROM item_data WHERE study_id = ?", id).Scan(&lastItemSeq); err != nil {
+		return fmt.Errorf("read clinical data: %w", err)
+	}
+	l.lastID = max(l.lastID, lastID)
+	l.seq = max(l.seq, lastGroupSeq, lastItemSeq)
 	return nil
 }
 
@@ -183,6 +184,41 @@ func (l *clinicalLoader) row(row *odm.Row) error {
 			Message: fmt.Sprintf("The ClinicalData for study %s names design version %s; the study's data is kept under its design version %s.",
 				p.study.Code, row.Clinical.MetaDataVersionOID, p.mdv)})
 	}
+	ptrs := [nLevels]any{row.Clinical, row.Subject, row.Event, row.Form, row.Group}
+	changed := nLevels
+	for lv := range nLevels {
+		if l.open[lv].ptr != ptrs[lv] || l.open[lv].p != p {
+			changed = lv
+			break
+		}
+	}
+	if changed < nLevels {
+		// A container starts at this row, and with it an occurrence.
+		if err := l.closeFrom(changed); err != nil {
+			return err
+		}
+		keys := rowKeys(row)
+		if l.group, err = l.occurrence(p, keys); err != nil {
+			return err
+		}
+		for lv := changed; lv < nLevels; lv++ {
+			l.open[lv] = openContainer{ptr: ptrs[lv], firstGroup: l.group, p: p, keys: prefix(keys, lv)}
+		}
+	}
+	if row.Item == nil {
+		return nil
+	}
+	l.items++
+	it := pendingItem{studyID: p.id, group: l.group, item: row.Item.ItemOID, value: row.Item.Value, isNull: row.Item.IsNull}
+	if it.detail, err = itemDetail(row.Item); err != nil {
+		return err
+	}
+	return l.putItem(p, it)
+}
+
+// rowKeys are the keys of the containers of a row, as item_group_data
+// holds them.
+func rowKeys(row *odm.Row) [7]string {
 	var keys [7]string
 	keys[0] = row.Subject.SubjectKey
 	if row.Event != nil {
@@ -194,103 +230,113 @@ func (l *clinicalLoader) row(row *odm.Row) error {
 	if row.Group != nil {
 		keys[5], keys[6] = row.Group.ItemGroupOID, row.Group.ItemGroupRepeatKey
 	}
-	ptrs := [nLevels]any{row.Clinical, row.Subject, row.Event, row.Form, row.Group}
-	changed := nLevels
-	for lv := range nLevels {
-		if l.open[lv].ptr != ptrs[lv] || l.open[lv].p != p {
-			changed = lv
-			break
-		}
-	}
-	if err := l.closeFrom(changed); err != nil {
-		return err
-	}
-	pr := pendingRow{studyID: p.id, keys: keys}
-	if row.Item != nil {
-		l.items++
-		pr.item, pr.value, pr.isNull = row.Item.ItemOID, row.Item.Value, row.Item.IsNull
-		if pr.itemDetail, err = itemDetail(row.Item); err != nil {
-			return err
-		}
-	}
-	seq, err := l.put(p, pr, row.Item == nil)
-	if err != nil {
-		return err
-	}
-	for lv := changed; lv < nLevels; lv++ {
-		l.open[lv] = openContainer{ptr: ptrs[lv], firstSeq: seq, p: p, keys: prefix(keys, lv)}
-	}
-	return nil
+	return keys
 }
 
 // prefix keeps the keys that identify a container at level lv.
 func prefix(keys [7]string, lv int) [7]string {
 	var k [7]string
-	n := [nLevels]int{0, 1, 3, 5, 7}[lv]
-	copy(k[:n], keys[:n])
+	copy(k[:keyCount[lv]], keys[:keyCount[lv]])
 	return k
 }
 
-// put stores a row (in the batch, or at once for an existing study) and
-// returns its seq.
-func (l *clinicalLoader) put(p *plannedStudy, pr pendingRow, emptyContainer bool) (int64, error) {
+// keyFilter is the SQL condition and arguments that find a study's
+// occurrences of the container at level lv with these keys.
+func keyFilter(studyID int64, keys [7]string, lv int) (string, []any) {
+	var where strings.Builder
+	where.WriteString("study_id = ?")
+	args := []any{studyID}
+	for i, col := range keyColumns[:keyCount[lv]] {
+		where.WriteString(" AND " + col + " = ?")
+		args = append(args, keys[i])
+	}
+	return where.String(), args
+}
+
+// occurrence returns the id of the occurrence of p with these keys: a new
+// one, or for an existing study the one it has.
+func (l *clinicalLoader) occurrence(p *plannedStudy, keys [7]string) (int64, error) {
 	if p.existing {
-		// Rows the file already gave are in the database, so that a key
-		// given twice is found rather than stored twice.
+		// What the file gave so far must be in the database to be found.
 		if err := l.flush(); err != nil {
 			return 0, err
 		}
+		where, args := keyFilter(p.id, keys, lvGroup)
+		var id int64
+		err := l.tx.QueryRow(l.ctx, "SELECT id FROM item_group_data WHERE "+where, args...).Scan(&id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("read clinical data of study %s: %w", p.study.Code, err)
+		}
+		l.grown[p.id] = true
+	}
+	l.lastID++
+	l.seq++
+	l.batch.groups = append(l.batch.groups, pendingGroup{studyID: p.id, id: l.lastID, seq: l.seq, keys: keys})
+	if p.existing {
+		return l.lastID, l.flush()
+	}
+	if len(l.batch.groups) == insertBatch {
+		return l.lastID, l.send()
+	}
+	return l.lastID, nil
+}
+
+// putItem stores a value in the current occurrence: in the batch, or for
+// an existing study at once, with audit, compared with what it holds.
+func (l *clinicalLoader) putItem(p *plannedStudy, it pendingItem) error {
+	if p.existing {
+		if err := l.flush(); err != nil {
+			return err
+		}
 		var (
-			seq    int64
 			value  string
 			isNull bool
 			detail sql.NullString
 		)
-		err := l.tx.QueryRow(l.ctx, `SELECT seq, value, is_null, item_detail FROM item_data WHERE study_id = ? AND subject_key = ? AND event_oid = ?
-			AND event_repeat = ? AND form_oid = ? AND form_repeat = ? AND group_oid = ? AND group_repeat = ? AND item_oid = ?`,
-			p.id, pr.keys[0], pr.keys[1], pr.keys[2], pr.keys[3], pr.keys[4], pr.keys[5], pr.keys[6], pr.item).Scan(&seq, &value, &isNull, &detail)
+		err := l.tx.QueryRow(l.ctx, "SELECT value, is_null, item_detail FROM item_data WHERE study_id = ? AND group_data = ? AND item_oid = ?",
+			p.id, it.group, it.item).Scan(&value, &isNull, &detail)
 		switch {
 		case err == nil:
-			if emptyContainer || value == pr.value && isNull == pr.isNull && detail.String == string(pr.itemDetail) {
-				return seq, nil
+			if value == it.value && isNull == it.isNull && detail.String == string(it.detail) {
+				return nil
 			}
-			if _, err := l.tx.Exec(l.ctx, "UPDATE item_data SET value = ?, is_null = ?, item_detail = ? WHERE study_id = ? AND seq = ?",
-				pr.value, pr.isNull, nullable(pr.itemDetail), p.id, seq); err != nil {
-				return 0, fmt.Errorf("update clinical data of study %s: %w", p.study.Code, err)
+			if _, err := l.tx.Exec(l.ctx, "UPDATE item_data SET value = ?, is_null = ?, item_detail = ? WHERE study_id = ? AND group_data = ? AND item_oid = ?",
+				it.value, it.isNull, nullable(it.detail), p.id, it.group, it.item); err != nil {
+				return fmt.Errorf("update clinical data of study %s: %w", p.study.Code, err)
 			}
 			l.updated[p.id]++
 			changes := []audit.Change{}
-			if value != pr.value || isNull != pr.isNull {
-				changes = append(changes, audit.Change{Field: "value", Old: shownValue(value, isNull), New: shownValue(pr.value, pr.isNull)})
+			if value != it.value || isNull != it.isNull {
+				changes = append(changes, audit.Change{Field: "value", Old: shownValue(value, isNull), New: shownValue(it.value, it.isNull)})
 			}
-			if detail.String != string(pr.itemDetail) {
-				changes = append(changes, audit.Change{Field: "detail", Old: detail.String, New: string(pr.itemDetail)})
+			if detail.String != string(it.detail) {
+				changes = append(changes, audit.Change{Field: "detail", Old: detail.String, New: string(it.detail)})
 			}
-			return seq, audit.Record(l.ctx, l.tx, audit.Event{Actor: l.by, Action: audit.Update, Entity: "item_data",
-				EntityID: itemPath(p.study.Code, pr.keys, pr.item), Reason: l.reason, Changes: changes})
+			return audit.Record(l.ctx, l.tx, audit.Event{Actor: l.by, Action: audit.Update, Entity: "item_data",
+				EntityID: itemPath(p.study.Code, l.open[lvGroup].keys, it.item), Reason: l.reason, Changes: changes})
 		case !errors.Is(err, sql.ErrNoRows):
-			return 0, fmt.Errorf("read clinical data of study %s: %w", p.study.Code, err)
+			return fmt.Errorf("read clinical data of study %s: %w", p.study.Code, err)
 		}
-		l.grown[p.id] = true
-		if !emptyContainer {
-			l.added[p.id]++
-			if err := audit.Record(l.ctx, l.tx, audit.Event{Actor: l.by, Action: audit.Create, Entity: "item_data",
-				EntityID: itemPath(p.study.Code, pr.keys, pr.item), Reason: l.reason,
-				Changes: []audit.Change{{Field: "value", New: shownValue(pr.value, pr.isNull)}}}); err != nil {
-				return 0, err
-			}
+		l.added[p.id]++
+		if err := audit.Record(l.ctx, l.tx, audit.Event{Actor: l.by, Action: audit.Create, Entity: "item_data",
+			EntityID: itemPath(p.study.Code, l.open[lvGroup].keys, it.item), Reason: l.reason,
+			Changes: []audit.Change{{Field: "value", New: shownValue(it.value, it.isNull)}}}); err != nil {
+			return err
 		}
 	}
 	l.seq++
-	pr.seq = l.seq
-	l.batch = append(l.batch, pr)
+	it.seq = l.seq
+	l.batch.items = append(l.batch.items, it)
 	if p.existing {
-		return pr.seq, l.flush()
+		return l.flush()
 	}
-	if len(l.batch) == insertBatch {
-		return pr.seq, l.send()
+	if len(l.batch.items) == insertBatch {
+		return l.send()
 	}
-	return pr.seq, nil
+	return nil
 }
 
 // shownValue is a value as the audit trail shows it.
@@ -332,8 +378,8 @@ func (l *clinicalLoader) closeFrom(from int) error {
 			continue
 		}
 		d := detailOf(oc.ptr)
-		if d == nil && !oc.p.existing {
-			continue
+		if d == nil {
+			continue // import adds and replaces details, never removes them
 		}
 		if err := l.attach(lv, oc, d); err != nil {
 			return err
@@ -343,77 +389,32 @@ func (l *clinicalLoader) closeFrom(from int) error {
 }
 
 // attach stores the detail d of the container oc at level lv on the
-// container's first row.
+// container's first occurrence.
 func (l *clinicalLoader) attach(lv int, oc openContainer, d *containerDetail) error {
-	seq := oc.firstSeq
-	if oc.p.existing {
-		if d == nil {
-			return nil // import adds and replaces details, never removes them
+	if g := l.batch.pending(oc.firstGroup); g != nil && !oc.p.existing {
+		if g.containers == nil {
+			g.containers = &containerDetail{}
 		}
-		// The container may have started before this file: its first
-		// row is the earliest with its keys.
-		if err := l.flush(); err != nil {
-			return err
-		}
-		var where strings.Builder
-		args := []any{oc.p.id}
-		for i, col := range []string{"subject_key", "event_oid", "event_repeat", "form_oid", "form_repeat", "group_oid", "group_repeat"}[:[nLevels]int{0, 1, 3, 5, 7}[lv]] {
-			where.WriteString(" AND " + col + " = ?")
-			args = append(args, oc.keys[i])
-		}
-		if err := l.tx.QueryRow(l.ctx, "SELECT MIN(seq) FROM item_data WHERE study_id = ?"+where.String(), args...).Scan(&seq); err != nil {
-			return fmt.Errorf("read clinical data of study %s: %w", oc.p.study.Code, err)
-		}
-	}
-	if len(l.batch) > 0 && seq >= l.batch[0].seq {
-		pr := &l.batch[seq-l.batch[0].seq]
-		if pr.containers == nil {
-			pr.containers = &containerDetail{}
-		}
-		pr.containers.set(lv, d)
+		g.containers.set(lv, d)
 		return nil
 	}
 	if err := l.flush(); err != nil {
 		return err
 	}
-	var old sql.NullString
-	if err := l.tx.QueryRow(l.ctx, "SELECT container_detail FROM item_data WHERE study_id = ? AND seq = ?", oc.p.id, seq).Scan(&old); err != nil {
-		return fmt.Errorf("read clinical data of study %s: %w", oc.p.study.Code, err)
-	}
-	cur, err := decodeDetail([]byte(old.String))
-	if err != nil {
-		return err
-	}
-	if cur == nil {
-		cur = &containerDetail{}
-	}
-	before, err := encodeDetail(&containerDetail{})
-	if err != nil {
-		return err
-	}
-	if cur.has(lv) {
-		one := &containerDetail{}
-		one.set(lv, cur)
-		if before, err = encodeDetail(one); err != nil {
-			return err
+	id := l.ins.resolve(oc.firstGroup)
+	if oc.p.existing {
+		// The container may have started before this file: its first
+		// occurrence is the earliest with its keys.
+		where, args := keyFilter(oc.p.id, oc.keys, lv)
+		if err := l.tx.QueryRow(l.ctx, "SELECT id FROM item_group_data WHERE "+where+" ORDER BY seq LIMIT 1", args...).Scan(&id); err != nil {
+			return fmt.Errorf("read clinical data of study %s: %w", oc.p.study.Code, err)
 		}
 	}
-	after, err := encodeDetail(d)
-	if err != nil {
-		return err
-	}
-	if sameJSON(before, after) {
-		return nil
-	}
-	cur.set(lv, d)
-	body, err := encodeDetail(cur)
-	if err != nil {
-		return err
-	}
-	if _, err := l.tx.Exec(l.ctx, "UPDATE item_data SET container_detail = ? WHERE study_id = ? AND seq = ?", nullable(body), oc.p.id, seq); err != nil {
-		return fmt.Errorf("store clinical data of study %s: %w", oc.p.study.Code, err)
-	}
-	if !oc.p.existing {
+	before, after, err := mergeDetail(l.ctx, l.tx, oc.p.id, id, lv, d)
+	if err != nil || !oc.p.existing || sameJSON(before, after) {
+		if err != nil {
+			return fmt.Errorf("store clinical data of study %s: %w", oc.p.study.Code, err)
+		}
 		return nil
 	}
 	return audit.Record(l.ctx, l.tx, audit.Event{Actor: l.by, Action: audit.Update, Entity: "item_data",
@@ -422,21 +423,50 @@ func (l *clinicalLoader) attach(lv int, oc openContainer, d *containerDetail) er
 			Old: string(before), New: string(after)}}})
 }
 
+// mergeDetail sets level lv of the stored container detail of occurrence
+// id to d's, and returns that level's detail before and after as JSON.
+func mergeDetail(ctx context.Context, tx *store.Tx, studyID, id int64, lv int, d *containerDetail) (before, after []byte, err error) {
+	var old sql.NullString
+	if err := tx.QueryRow(ctx, "SELECT container_detail FROM item_group_data WHERE study_id = ? AND id = ?", studyID, id).Scan(&old); err != nil {
+		return nil, nil, err
+	}
+	cur, err := decodeDetail([]byte(old.String))
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur == nil {
+		cur = &containerDetail{}
+	}
+	if before, err = encodeDetail(&containerDetail{}); err != nil {
+		return nil, nil, err
+	}
+	if cur.has(lv) {
+		one := &containerDetail{}
+		one.set(lv, cur)
+		if before, err = encodeDetail(one); err != nil {
+			return nil, nil, err
+		}
+	}
+	if after, err = encodeDetail(d); err != nil {
+		return nil, nil, err
+	}
+	if sameJSON(before, after) {
+		return before, after, nil
+	}
+	cur.set(lv, d)
+	body, err := encodeDetail(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, err = tx.Exec(ctx, "UPDATE item_group_data SET container_detail = ? WHERE study_id = ? AND id = ?", nullable(body), studyID, id)
+	return before, after, err
+}
+
 // send hands the batch to the inserter, which stores it while the file
 // is read on, and starts a new batch.
 func (l *clinicalLoader) send() error {
-	if len(l.batch) == 0 {
+	if l.batch.empty() {
 		return nil
-	}
-	for i := range l.batch {
-		pr := &l.batch[i]
-		if pr.containers != nil {
-			b, err := encodeDetail(pr.containers)
-			if err != nil {
-				return err
-			}
-			pr.containerJSON, pr.containers = b, nil
-		}
 	}
 	next, err := l.ins.send(l.batch)
 	l.batch = next
@@ -458,7 +488,7 @@ func (l *clinicalLoader) duplicates(err error) error {
 }
 
 // flush stores the batch and waits until every batch is stored, so that
-// the database holds all rows read so far.
+// the database holds all the file gave so far.
 func (l *clinicalLoader) flush() error {
 	if err := l.send(); err != nil {
 		return err
@@ -466,114 +496,8 @@ func (l *clinicalLoader) flush() error {
 	return l.duplicates(l.ins.wait())
 }
 
-// errDuplicateItem is the inserter's error for a batch that broke the
-// uniqueness of ItemData.
-var errDuplicateItem = errors.New("the same item twice in one item group occurrence")
-
-// inserter stores batches of item_data rows on its own goroutine, so that
-// reading the file (one core) and storing rows (another) overlap. It runs
-// one full-batch INSERT prepared once.
-type inserter struct {
-	ctx     context.Context
-	tx      *store.Tx
-	full    *sql.Stmt
-	work    chan []pendingRow
-	free    chan []pendingRow
-	exited  chan struct{}
-	pending sync.WaitGroup
-	mu      sync.Mutex
-	err     error // the first error; later batches are dropped
-}
-
-func newInserter(ctx context.Context, tx *store.Tx) *inserter {
-	in := &inserter{ctx: ctx, tx: tx, work: make(chan []pendingRow, 1), free: make(chan []pendingRow, 3), exited: make(chan struct{})}
-	for range 2 {
-		in.free <- make([]pendingRow, 0, insertBatch)
-	}
-	go in.run()
-	return in
-}
-
-// send queues a batch and returns an empty one to fill next.
-func (in *inserter) send(batch []pendingRow) ([]pendingRow, error) {
-	in.pending.Add(1)
-	in.work <- batch
-	next := <-in.free
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return next, in.err
-}
-
-// wait waits until the queued batches are stored.
-func (in *inserter) wait() error {
-	in.pending.Wait()
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.err
-}
-
-// close stops the inserter once the queued batches are done.
-func (in *inserter) close() {
-	close(in.work)
-	<-in.exited
-	if in.full != nil {
-		in.full.Close()
-	}
-}
-
-func (in *inserter) run() {
-	defer close(in.exited)
-	args := make([]any, 0, insertBatch*itemDataColumns)
-	for batch := range in.work {
-		in.mu.Lock()
-		failed := in.err != nil
-		in.mu.Unlock()
-		if !failed {
-			if err := in.store(batch, args); err != nil {
-				in.mu.Lock()
-				in.err = err
-				in.mu.Unlock()
-			}
-		}
-		clear(batch) // let go of the batch's strings
-		in.free <- batch[:0]
-		in.pending.Done()
-	}
-}
-
-func (in *inserter) store(batch []pendingRow, args []any) error {
-	if in.tx.Engine == store.Postgres {
-		return in.storeArrays(batch)
-	}
-	args = args[:0]
-	for i := range batch {
-		pr := &batch[i]
-		args = append(args, pr.studyID, pr.seq, pr.keys[0], pr.keys[1], pr.keys[2], pr.keys[3], pr.keys[4], pr.keys[5], pr.keys[6],
-			pr.item, pr.value, pr.isNull, nullable(pr.itemDetail), nullable(pr.containerJSON))
-	}
-	defer clear(args)
-	var err error
-	if len(batch) == insertBatch {
-		if in.full == nil {
-			if in.full, err = in.tx.Prepare(in.ctx, insertStatement(insertBatch)); err != nil {
-				return fmt.Errorf("store clinical data: %w", err)
-			}
-		}
-		_, err = in.full.ExecContext(in.ctx, args...)
-	} else {
-		_, err = in.tx.Exec(in.ctx, insertStatement(len(batch)), args...)
-	}
-	if store.IsUniqueViolation(err) {
-		return errDuplicateItem
-	}
-	if err != nil {
-		return fmt.Errorf("store clinical data: %w", err)
-	}
-	return nil
-}
-
-// finishExisting puts the rows added to existing studies next to the rows
-// of their containers, and records what the import did to each.
+// finishExisting puts the occurrences added to existing studies next to
+// those of their containers, and records what the import did to each.
 func (l *clinicalLoader) finishExisting() error {
 	for _, p := range l.studies {
 		if !p.existing {
@@ -596,223 +520,17 @@ func (l *clinicalLoader) finishExisting() error {
 	return nil
 }
 
-// renumber gives a study's rows new seqs so that each container's rows are
-// contiguous again, containers in the order they first appeared: the order
-// export streams them in.
+// renumber gives a study's occurrences new seqs so that each container's
+// occurrences are contiguous again, containers in the order they first
+// appeared: the order export streams them in.
 func renumber(ctx context.Context, tx *store.Tx, studyID int64) error {
-	if _, err := tx.Exec(ctx, "UPDATE item_data SET seq = -seq WHERE study_id = ?", studyID); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, `UPDATE item_data SET seq = o.rn FROM (
-		SELECT old, ROW_NUMBER() OVER (ORDER BY ms, me, mf, mg, pos) AS rn FROM (
-			SELECT seq AS old, -seq AS pos,
-				MIN(-seq) OVER (PARTITION BY subject_key) AS ms,
-				MIN(-seq) OVER (PARTITION BY subject_key, event_oid, event_repeat) AS me,
-				MIN(-seq) OVER (PARTITION BY subject_key, event_oid, event_repeat, form_oid, form_repeat) AS mf,
-				MIN(-seq) OVER (PARTITION BY subject_key, event_oid, event_repeat, form_oid, form_repeat, group_oid, group_repeat) AS mg
-			FROM item_data WHERE study_id = ?) AS x) AS o
-		WHERE item_data.study_id = ? AND item_data.seq = o.old`, studyID, studyID)
+	_, err := tx.Exec(ctx, `UPDATE item_group_data SET seq = o.rn FROM (
+		SELECT id, ROW_NUMBER() OVER (ORDER BY ms, me, mf, seq) AS rn FROM (
+			SELECT id, seq,
+				MIN(seq) OVER (PARTITION BY subject_key) AS ms,
+				MIN(seq) OVER (PARTITION BY subject_key, event_oid, event_repeat) AS me,
+				MIN(seq) OVER (PARTITION BY subject_key, event_oid, event_repeat, form_oid, form_repeat) AS mf
+			FROM item_group_data WHERE study_id = ?) AS x) AS o
+		WHERE item_group_data.study_id = ? AND item_group_data.id = o.id`, studyID, studyID)
 	return err
-}
-
-// arrayInsert stores a batch on PostgreSQL as one array per column: a
-// statement of 14 parameters however many rows, which the server plans
-// once and which the driver encodes without a parameter per value.
-const arrayInsert = `INSERT INTO item_data (study_id, seq, subject_key, event_oid, event_repeat, form_oid, form_repeat,
-		group_oid, group_repeat, item_oid, value, is_null, item_detail, container_detail)
-	SELECT s, q, k0, k1, k2, k3, k4, k5, k6, i, v, n, NULLIF(d, ''), NULLIF(c, '')
-	FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-		?::text[], ?::text[], ?::boolean[], ?::text[], ?::text[]) AS t(s, q, k0, k1, k2, k3, k4, k5, k6, i, v, n, d, c)`
-
-func (in *inserter) storeArrays(batch []pendingRow) error {
-	n := len(batch)
-	ids, seqs := make([]int64, n), make([]int64, n)
-	var keys [7][]string
-	for i := range keys {
-		keys[i] = make([]string, n)
-	}
-	items, values, details, containers := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	nulls := make([]bool, n)
-	for i := range batch {
-		pr := &batch[i]
-		ids[i], seqs[i] = pr.studyID, pr.seq
-		for k := range keys {
-			keys[k][i] = pr.keys[k]
-		}
-		items[i], values[i], nulls[i] = pr.item, pr.value, pr.isNull
-		details[i], containers[i] = string(pr.itemDetail), string(pr.containerJSON)
-	}
-	var err error
-	if in.full == nil {
-		if in.full, err = in.tx.Prepare(in.ctx, arrayInsert); err != nil {
-			return fmt.Errorf("store clinical data: %w", err)
-		}
-	}
-	_, err = in.full.ExecContext(in.ctx, ids, seqs, keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6],
-		items, values, nulls, details, containers)
-	if store.IsUniqueViolation(err) {
-		return errDuplicateItem
-	}
-	if err != nil {
-		return fmt.Errorf("store clinical data: %w", err)
-	}
-	return nil
-}
-
-func insertStatement(rows int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO item_data (study_id, seq, subject_key, event_oid, event_repeat, form_oid, form_repeat,
-		group_oid, group_repeat, item_oid, value, is_null, item_detail, container_detail) VALUES `)
-	for i := range rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-	}
-	return b.String()
-}
-
-// ItemDataCount returns how many clinical values a study holds.
-func ItemDataCount(ctx context.Context, db store.Querier, code string) (int64, error) {
-	s, err := Get(ctx, db, code)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	err = db.QueryRow(ctx, "SELECT COUNT(*) FROM item_data WHERE study_id = ? AND item_oid <> ''", s.ID).Scan(&n)
-	return n, err
-}
-
-// clinicalQuery reads a study's clinical data in file order. The bench
-// (bench/odmdb) runs the same query for its baseline.
-const clinicalQuery = `SELECT subject_key, event_oid, event_repeat, form_oid, form_repeat, group_oid, group_repeat,
-		item_oid, value, is_null, item_detail, container_detail FROM item_data WHERE study_id = ? ORDER BY seq`
-
-// ClinicalQuery is the query Export streams a study's clinical data with
-// (one argument: the study's id), for benchmarks that compare against it.
-func ClinicalQuery() string { return clinicalQuery }
-
-// writeClinical streams a study's clinical data from a database cursor
-// into w, row by row in file order, reusing container values while their
-// keys stay the same, so memory stays flat.
-func writeClinical(ctx context.Context, db store.Querier, studyID int64, studyOID, mdvOID string, w *odm.Writer) error {
-	rows, err := db.Query(ctx, clinicalQuery, studyID)
-	if err != nil {
-		return fmt.Errorf("read clinical data: %w", err)
-	}
-	defer rows.Close()
-	cd := &odm.ClinicalData{StudyOID: studyOID, MetaDataVersionOID: mdvOID}
-	var (
-		subj  *odm.SubjectData
-		ev    *odm.StudyEventData
-		form  *odm.FormData
-		group *odm.ItemGroupData
-		item  odm.ItemData // the writer is done with a row when WriteRow returns
-		row   odm.Row
-	)
-	// RawBytes avoid allocating strings for container keys that repeat on
-	// every row; a string is made only when a key changes.
-	var k [11]sql.RawBytes
-	var isNull bool
-	dest := []any{&k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &k[6], &k[7], &k[8], &isNull, &k[9], &k[10]}
-	eq := func(b sql.RawBytes, s string) bool { return string(b) == s }
-	differs := func(b1, b2 sql.RawBytes, oid, repeat string) bool { return !eq(b1, oid) || !eq(b2, repeat) }
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("read clinical data: %w", err)
-		}
-		det, err := decodeDetail(k[10])
-		if err != nil {
-			return err
-		}
-		if det.has(lvClinical) {
-			cd.Extensions = det.Clinical.Extensions
-		}
-		// The first level whose container starts at this row.
-		lv := nLevels
-		switch {
-		case subj == nil || !eq(k[0], subj.SubjectKey) || det.has(lvSubject):
-			lv = lvSubject
-		case (ev == nil) != (len(k[1]) == 0) || ev != nil && differs(k[1], k[2], ev.StudyEventOID, ev.StudyEventRepeatKey) || det.has(lvEvent):
-			lv = lvEvent
-		case (form == nil) != (len(k[3]) == 0) || form != nil && differs(k[3], k[4], form.FormOID, form.FormRepeatKey) || det.has(lvForm):
-			lv = lvForm
-		case (group == nil) != (len(k[5]) == 0) || group != nil && differs(k[5], k[6], group.ItemGroupOID, group.ItemGroupRepeatKey) || det.has(lvGroup):
-			lv = lvGroup
-		}
-		if lv <= lvSubject {
-			subj = &odm.SubjectData{}
-			if det.has(lvSubject) {
-				subj = det.Subject
-			}
-			subj.SubjectKey = string(k[0])
-		}
-		if lv <= lvEvent {
-			ev = nil
-			if len(k[1]) > 0 {
-				ev = &odm.StudyEventData{}
-				if det.has(lvEvent) {
-					ev = det.Event
-				}
-				ev.StudyEventOID, ev.StudyEventRepeatKey = string(k[1]), string(k[2])
-			}
-		}
-		if lv <= lvForm {
-			form = nil
-			if len(k[3]) > 0 {
-				form = &odm.FormData{}
-				if det.has(lvForm) {
-					form = det.Form
-				}
-				form.FormOID, form.FormRepeatKey = string(k[3]), string(k[4])
-			}
-		}
-		if lv <= lvGroup {
-			group = nil
-			if len(k[5]) > 0 {
-				group = &odm.ItemGroupData{}
-				if det.has(lvGroup) {
-					group = det.Group
-				}
-				group.ItemGroupOID, group.ItemGroupRepeatKey = string(k[5]), string(k[6])
-			}
-		}
-		row = odm.Row{Clinical: cd, Subject: subj, Event: ev, Form: form, Group: group}
-		if len(k[7]) > 0 {
-			if len(k[9]) > 0 {
-				var it odm.ItemData
-				if err := decode(k[9], &it); err != nil {
-					return err
-				}
-				it.ItemOID, it.Value, it.IsNull = string(k[7]), string(k[8]), isNull
-				row.Item = &it
-			} else {
-				if !eq(k[7], item.ItemOID) {
-					item.ItemOID = string(k[7])
-				}
-				// The value is only borrowed: the writer copies it out
-				// before WriteRow returns, and the next Scan reuses it.
-				item.Value, item.IsNull = borrow(k[8]), isNull
-				row.Item = &item
-			}
-		}
-		if err := w.WriteRow(ctx, &row); err != nil {
-			var ve *odm.ValidationError
-			if errors.As(err, &ve) {
-				// The message may hold the borrowed value: copy it.
-				return errors.New(strings.Clone(err.Error()))
-			}
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// borrow returns b as a string without copying it; the string is valid
-// only until b is reused.
-func borrow(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }

@@ -348,10 +348,11 @@ func RemoveEvent(ctx context.Context, db *store.DB, by audit.Actor, code string,
 // dataAt refuses a design change that would orphan clinical data already
 // stored at an event (and form, when formOID is given).
 func dataAt(ctx context.Context, tx *store.Tx, s Study, eventOID, formOID string) error {
-	q := "SELECT COUNT(*) FROM item_data WHERE study_id = ? AND event_oid = ?"
+	q := `SELECT COUNT(*) FROM item_group_data g LEFT JOIN item_data d ON d.study_id = g.study_id AND d.group_data = g.id
+		WHERE g.study_id = ? AND g.event_oid = ?`
 	args := []any{s.ID, eventOID}
 	if formOID != "" {
-		q += " AND form_oid = ?"
+		q += " AND g.form_oid = ?"
 		args = append(args, formOID)
 	}
 	var n int

@@ -217,3 +217,56 @@ func TestImportDuplicateItemAppliesNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestImportGivesAnOccurrenceAgain: a file may give an item group
+// occurrence again after others (the same subject, event, form and group
+// keys in a second ItemGroupData), in the same insert batch or many
+// batches later. Its values join the first occurrence, its details are
+// kept, and the export writes the occurrence once; giving an item of it
+// again is still an error.
+func TestImportGivesAnOccurrenceAgain(t *testing.T) {
+	again := func(subject, item, value string) string {
+		return `  <SubjectData SubjectKey="` + subject + `"><StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS">` +
+			`<ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1" TransactionType="Upsert"><ItemData ItemOID="` + item + `" Value="` + value + `"/>` +
+			"</ItemGroupData></FormData></StudyEventData></SubjectData>\n"
+	}
+	file := func(extra string) string {
+		return strings.Replace(manySubjects(1200, false), " </ClinicalData>", again("S10001", "I.DIA", "81")+extra+" </ClinicalData>", 1)
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		// S10001 is in the first batch; S11199, given again right after
+		// itself, is in the last.
+		rep, err := study.Import(ctx, db, alice, strings.NewReader(file(again("S11199", "I.DIA", "79"))), study.ImportOptions{ConfirmWarnings: true})
+		if err != nil || !rep.Applied {
+			t.Fatalf("import: %v %v", err, rep.Diagnostics)
+		}
+		if n, err := study.ItemDataCount(ctx, db, "EX1"); err != nil || n != 1202 {
+			t.Fatalf("the study holds %d values (%v), want 1202", n, err)
+		}
+		var out bytes.Buffer
+		if _, err := study.Export(ctx, db, "EX1", &out, study.ExportOptions{What: "clinical"}); err != nil {
+			t.Fatal(err)
+		}
+		doc := out.String()
+		for _, subject := range []string{"S10001", "S11199"} {
+			if n := strings.Count(doc, `SubjectKey="`+subject+`"`); n != 1 {
+				t.Errorf("the export writes subject %s %d times, want once", subject, n)
+			}
+			at := strings.Index(doc, `SubjectKey="`+subject+`"`)
+			occurrence := doc[at : at+strings.Index(doc[at:], "</ItemGroupData>")]
+			for _, want := range []string{`TransactionType="Upsert"`, `ItemOID="I.SYS" Value="120"`, `ItemOID="I.DIA"`} {
+				if !strings.Contains(occurrence, want) {
+					t.Errorf("subject %s's item group lacks %s:\n%s", subject, want, occurrence)
+				}
+			}
+		}
+	})
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rep, err := study.Import(ctx, db, alice, strings.NewReader(file(again("S10500", "I.SYS", "119"))), study.ImportOptions{ConfirmWarnings: true})
+		if !errors.Is(err, study.ErrImportRefused) || rep.Applied || !hasDiagnostic(rep, odm.Error, "same item twice") {
+			t.Fatalf("import giving an item of an occurrence again: %v %v", err, rep.Diagnostics)
+		}
+	})
+}
