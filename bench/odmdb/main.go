@@ -48,7 +48,7 @@ func main() {
 	items := flag.Int("items", 1_000_000, "number of ItemData in the study")
 	engines := flag.String("engine", "sqlite", `database engine: "sqlite", "postgres" or "both"`)
 	pg := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server to create a scratch database on")
-	runs := flag.Int("runs", 1, "export runs per side; the fastest counts (import runs once: it needs an empty database)")
+	runs := flag.Int("runs", 3, "runs per side, alternately; the fastest counts (each import into a new empty database)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured runs to this file")
 	flag.Parse()
 	log.SetFlags(0)
@@ -85,13 +85,7 @@ func main() {
 		list = []string{"sqlite", "postgres"}
 	}
 	for _, e := range list {
-		dsn, drop, err := scratch(ctx, e, dir, *pg)
-		if err != nil {
-			log.Fatal(err)
-		}
-		err = run(ctx, e, dsn, file, *items, *runs)
-		drop()
-		if err != nil {
+		if err := run(ctx, e, dir, *pg, file, *items, *runs); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -102,8 +96,11 @@ func main() {
 func scratch(ctx context.Context, engine, dir, pg string) (string, func(), error) {
 	switch engine {
 	case "sqlite":
-		p := filepath.Join(dir, "cohort.db")
-		return p, func() {}, nil
+		d, err := os.MkdirTemp(dir, "sqlite")
+		if err != nil {
+			return "", nil, err
+		}
+		return filepath.Join(d, "cohort.db"), func() { os.RemoveAll(d) }, nil
 	case "postgres":
 		admin, err := sql.Open("pgx", pg)
 		if err != nil {
@@ -130,42 +127,34 @@ func scratch(ctx context.Context, engine, dir, pg string) (string, func(), error
 	return "", nil, fmt.Errorf("unknown engine %q: say sqlite, postgres or both", engine)
 }
 
-func run(ctx context.Context, engine, dsn, file string, items, runs int) error {
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
+func run(ctx context.Context, engine, dir, pg, file string, items, runs int) error {
 	fmt.Printf("\n== %s ==\n", engine)
 	size, _ := os.Stat(file)
 
-	// Import: the bare parse first, then cohort's into the empty database.
+	// Import: the bare parse, then cohort's into a new empty database,
+	// alternately; the last database stays for the export.
 	fmt.Println("import (file into an empty database)")
-	base := must(measure.Run(func(quarter func()) error { return importBaseline(file, size.Size(), quarter) }))
-	ours := must(measure.Run(func(quarter func()) error {
-		f, err := os.Open(file)
+	var ours, base measure.Measurement
+	var db *store.DB
+	for i := range runs {
+		base.Add(i, must(measure.Run(func(quarter func()) error { return importBaseline(file, size.Size(), quarter) })))
+		if db != nil {
+			db.Close()
+		}
+		dsn, drop, err := scratch(ctx, engine, dir, pg)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		done := false
-		rep, err := study.Import(ctx, db, audit.Actor{Name: "bench"}, f, study.ImportOptions{Progress: func(n int64) {
-			if !done && n >= size.Size()/4 {
-				done = true
-				quarter()
-			}
-		}})
-		if err != nil {
+		defer drop()
+		if db, err = store.Open(ctx, dsn); err != nil {
 			return err
 		}
-		if !rep.Applied || rep.ItemData != int64(items) {
-			return fmt.Errorf("import stored %d ItemData (applied %v): %v", rep.ItemData, rep.Applied, rep.Diagnostics)
+		if _, err := db.Migrate(ctx); err != nil {
+			return err
 		}
-		return nil
-	}))
+		ours.Add(i, must(measure.Run(func(quarter func()) error { return importFile(ctx, db, file, size.Size(), items, quarter) })))
+	}
+	defer db.Close()
 	measure.Report("study.Import", "Decoder.Token loop", ours, base, items)
 	fmt.Printf("  import time relative to the bare parse: %.2f× by wall time, %.2f× by CPU time (goal: at most 2×)\n",
 		ours.Seconds()/base.Seconds(), ours.CPU.Seconds()/base.CPU.Seconds())
@@ -199,6 +188,30 @@ func run(ctx context.Context, engine, dsn, file string, items, runs int) error {
 		100*b.Seconds()/o.Seconds(), 100*b.CPU.Seconds()/o.CPU.Seconds())
 	fmt.Printf("  memory: import peak heap %.1f MB after a quarter of the file, %.1f MB over all of it; export %.1f MB after %d rows, %.1f MB after %d\n",
 		measure.MB(ours.QuarterPeak), measure.MB(ours.Peak), measure.MB(o.QuarterPeak), items/4, measure.MB(o.Peak), items)
+	return nil
+}
+
+// importFile imports the study file into db, an empty database, and
+// checks that it stored every ItemData.
+func importFile(ctx context.Context, db *store.DB, file string, size int64, items int, quarter func()) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	done := false
+	rep, err := study.Import(ctx, db, audit.Actor{Name: "bench"}, f, study.ImportOptions{Progress: func(n int64) {
+		if !done && n >= size/4 {
+			done = true
+			quarter()
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	if !rep.Applied || rep.ItemData != int64(items) {
+		return fmt.Errorf("import stored %d ItemData (applied %v): %v", rep.ItemData, rep.Applied, rep.Diagnostics)
+	}
 	return nil
 }
 

@@ -52,7 +52,7 @@ func BenchmarkClinicalExport(b *testing.B) {
 				batch.groups = append(batch.groups, pendingGroup{studyID: s.ID, id: group, seq: group, keys: [7]string{subj, "SE.VISIT", "", "F.VS", "", "IG.VS", rep}})
 			}
 			batch.items = append(batch.items, pendingItem{studyID: s.ID, group: group, seq: int64(i + 1), item: item, value: val})
-			if len(batch.items) == insertBatch || len(batch.groups) == insertBatch {
+			if in.full(batch) {
 				if batch, err = in.send(batch); err != nil {
 					return err
 				}

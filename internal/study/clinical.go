@@ -278,7 +278,7 @@ func (l *clinicalLoader) occurrence(p *plannedStudy, keys [7]string) (int64, err
 	if p.existing {
 		return l.lastID, l.flush()
 	}
-	if len(l.batch.groups) == insertBatch {
+	if l.ins.full(l.batch) {
 		return l.lastID, l.send()
 	}
 	return l.lastID, nil
@@ -333,7 +333,7 @@ func (l *clinicalLoader) putItem(p *plannedStudy, it pendingItem) error {
 	if p.existing {
 		return l.flush()
 	}
-	if len(l.batch.items) == insertBatch {
+	if l.ins.full(l.batch) {
 		return l.send()
 	}
 	return nil

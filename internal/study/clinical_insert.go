@@ -5,16 +5,31 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 	"sync"
 
 	"github.com/cohort-clinical/cohort/internal/store"
 )
 
-// insertBatch is how many occurrences, and how many values, one INSERT
-// statement stores at most: few round trips, and well under both
-// engines' limits on statement parameters.
-const insertBatch = 500
+// insertBatch is how many occurrences, and how many values, a batch holds
+// on SQLite: few statements, and well under its limit on statement
+// parameters. A power of two, so that a full batch is one statement (see
+// exec).
+const insertBatch = 512
+
+// copyBatch is how many values one COPY stores on PostgreSQL, and how many
+// occurrences one INSERT: each round costs the server a fixed setup that a
+// batch of 500 would pay ten times as often.
+const copyBatch = 5000
+
+// batchSize is how many occurrences, or values, a batch holds on e.
+func batchSize(e store.Engine) int {
+	if e == store.Postgres {
+		return copyBatch
+	}
+	return insertBatch
+}
 
 // pendingGroup is an item_group_data row waiting in the current batch.
 // Container details are added to it when its containers close, which may
@@ -56,6 +71,11 @@ func (b *clinicalBatch) pending(id int64) *pendingGroup {
 	return g
 }
 
+// inFlight is how many batches may wait for the inserter while the loader
+// fills the next: enough to ride out the moments one side is slower (a
+// b-tree split, a garbage collection) without either waiting.
+const inFlight = 4
+
 // errDuplicateItem is the inserter's error for a batch that gave the same
 // item twice in one occurrence.
 var errDuplicateItem = errors.New("the same item twice in one item group occurrence")
@@ -68,8 +88,7 @@ var errDuplicateItem = errors.New("the same item twice in one item group occurre
 type inserter struct {
 	ctx     context.Context
 	tx      *store.Tx
-	groups  *sql.Stmt // a full batch of occurrences
-	items   *sql.Stmt // a full batch of values
+	stmts   map[statementKey]*sql.Stmt
 	work    chan *clinicalBatch
 	free    chan *clinicalBatch
 	exited  chan struct{}
@@ -81,10 +100,10 @@ type inserter struct {
 }
 
 func newInserter(ctx context.Context, tx *store.Tx) *inserter {
-	in := &inserter{ctx: ctx, tx: tx, work: make(chan *clinicalBatch, 1), free: make(chan *clinicalBatch, 3),
-		exited: make(chan struct{}), again: map[int64]int64{}}
-	for range 2 {
-		in.free <- &clinicalBatch{groups: make([]pendingGroup, 0, insertBatch), items: make([]pendingItem, 0, insertBatch)}
+	in := &inserter{ctx: ctx, tx: tx, work: make(chan *clinicalBatch, inFlight), free: make(chan *clinicalBatch, inFlight+1),
+		exited: make(chan struct{}), again: map[int64]int64{}, stmts: map[statementKey]*sql.Stmt{}}
+	for range inFlight {
+		in.free <- in.empty()
 	}
 	go in.run()
 	return in
@@ -92,7 +111,14 @@ func newInserter(ctx context.Context, tx *store.Tx) *inserter {
 
 // empty returns a batch to fill.
 func (in *inserter) empty() *clinicalBatch {
-	return &clinicalBatch{groups: make([]pendingGroup, 0, insertBatch), items: make([]pendingItem, 0, insertBatch)}
+	n := batchSize(in.tx.Engine)
+	return &clinicalBatch{groups: make([]pendingGroup, 0, n), items: make([]pendingItem, 0, n)}
+}
+
+// full reports whether b holds as much as one round stores.
+func (in *inserter) full(b *clinicalBatch) bool {
+	n := batchSize(in.tx.Engine)
+	return len(b.groups) == n || len(b.items) == n
 }
 
 // send queues a batch and returns an empty one to fill next.
@@ -138,10 +164,8 @@ func (in *inserter) resolve(id int64) int64 {
 func (in *inserter) close() {
 	close(in.work)
 	<-in.exited
-	for _, st := range []*sql.Stmt{in.groups, in.items} {
-		if st != nil {
-			st.Close()
-		}
+	for _, st := range in.stmts {
+		st.Close()
 	}
 }
 
@@ -232,10 +256,24 @@ func (in *inserter) given(groups []pendingGroup) error {
 // storeGroups inserts occurrences, leaving out those whose keys the study
 // holds already, and returns how many it stored.
 func (in *inserter) storeGroups(groups []pendingGroup) (int64, error) {
-	var res sql.Result
-	var err error
 	if in.tx.Engine == store.Postgres {
-		n := len(groups)
+		// COPY, in a savepoint: a batch that gives keys the study holds
+		// already (rare) is sent again as an INSERT that leaves them out.
+		if _, err := in.tx.Exec(in.ctx, "SAVEPOINT occurrences"); err != nil {
+			return 0, err
+		}
+		n, err := in.tx.CopyFrom(in.ctx, "item_group_data", groupColumns, &groupRows{groups: groups, i: -1})
+		if err == nil {
+			_, err = in.tx.Exec(in.ctx, "RELEASE SAVEPOINT occurrences")
+			return n, err
+		}
+		if !store.IsUniqueViolation(err) {
+			return 0, err
+		}
+		if _, err := in.tx.Exec(in.ctx, "ROLLBACK TO SAVEPOINT occurrences"); err != nil {
+			return 0, err
+		}
+		n = int64(len(groups))
 		ids, ids2, seqs := make([]int64, n), make([]int64, n), make([]int64, n)
 		var keys [7][]string
 		for i := range keys {
@@ -249,44 +287,28 @@ func (in *inserter) storeGroups(groups []pendingGroup) (int64, error) {
 				keys[k][i] = g.keys[k]
 			}
 		}
-		if in.groups == nil {
-			if in.groups, err = in.tx.Prepare(in.ctx, groupArrayInsert); err != nil {
-				return 0, err
-			}
+		st, err := in.statement(groupArrayInsert, 0, 0)
+		if err != nil {
+			return 0, err
 		}
-		res, err = in.groups.ExecContext(in.ctx, ids, ids2, seqs, keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], details)
-	} else {
-		args := in.args[:0]
-		for i := range groups {
-			g := &groups[i]
-			args = append(args, g.studyID, g.id, g.seq, g.keys[0], g.keys[1], g.keys[2], g.keys[3], g.keys[4], g.keys[5], g.keys[6], nullable(g.containerJSON))
+		res, err := st.ExecContext(in.ctx, ids, ids2, seqs, keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], details)
+		if err != nil {
+			return 0, err
 		}
-		res, err = in.exec(&in.groups, groupValuesInsert, 11, len(groups), args)
+		return res.RowsAffected()
 	}
-	if err != nil {
-		return 0, err
+	args := in.args[:0]
+	for i := range groups {
+		g := &groups[i]
+		args = append(args, g.studyID, g.id, g.seq, g.keys[0], g.keys[1], g.keys[2], g.keys[3], g.keys[4], g.keys[5], g.keys[6], nullable(g.containerJSON))
 	}
-	return res.RowsAffected()
+	return in.exec(groupValuesInsert, 11, args)
 }
 
 // storeItems inserts values.
 func (in *inserter) storeItems(items []pendingItem) error {
-	var err error
 	if in.tx.Engine == store.Postgres {
-		n := len(items)
-		ids, groups, seqs := make([]int64, n), make([]int64, n), make([]int64, n)
-		oids, values, details := make([]string, n), make([]string, n), make([]string, n)
-		nulls := make([]bool, n)
-		for i := range items {
-			it := &items[i]
-			ids[i], groups[i], seqs[i], oids[i], values[i], nulls[i], details[i] = it.studyID, it.group, it.seq, it.item, it.value, it.isNull, string(it.detail)
-		}
-		if in.items == nil {
-			if in.items, err = in.tx.Prepare(in.ctx, itemArrayInsert); err != nil {
-				return err
-			}
-		}
-		_, err = in.items.ExecContext(in.ctx, ids, groups, oids, seqs, values, nulls, details)
+		_, err := in.tx.CopyFrom(in.ctx, "item_data", itemColumns, &itemRows{items: items, i: -1})
 		return err
 	}
 	args := in.args[:0]
@@ -294,25 +316,105 @@ func (in *inserter) storeItems(items []pendingItem) error {
 		it := &items[i]
 		args = append(args, it.studyID, it.group, it.item, it.seq, it.value, it.isNull, nullable(it.detail))
 	}
-	_, err = in.exec(&in.items, itemValuesInsert, 7, len(items), args)
+	_, err := in.exec(itemValuesInsert, 7, args)
 	return err
 }
 
-// exec runs a multi-row INSERT on SQLite: a full batch with a statement
-// prepared once, a shorter one as it comes.
-func (in *inserter) exec(full **sql.Stmt, head string, columns, rows int, args []any) (sql.Result, error) {
+var groupColumns = []string{"study_id", "id", "seq", "subject_key", "event_oid", "event_repeat", "form_oid", "form_repeat",
+	"group_oid", "group_repeat", "container_detail"}
+
+// groupRows hands a batch of occurrences to COPY.
+type groupRows struct {
+	groups []pendingGroup
+	i      int
+	row    [11]any
+}
+
+func (r *groupRows) Next() bool { r.i++; return r.i < len(r.groups) }
+
+func (r *groupRows) Values() ([]any, error) {
+	g := &r.groups[r.i]
+	k := &g.keys
+	r.row = [11]any{g.studyID, g.id, g.seq, k[0], k[1], k[2], k[3], k[4], k[5], k[6], nullable(g.containerJSON)}
+	return r.row[:], nil
+}
+
+func (r *groupRows) Err() error { return nil }
+
+var itemColumns = []string{"study_id", "group_data", "item_oid", "seq", "value", "is_null", "item_detail"}
+
+// itemRows hands a batch of values to COPY, one row at a time in one
+// reused slice.
+type itemRows struct {
+	items []pendingItem
+	i     int
+	row   [7]any
+}
+
+func (r *itemRows) Next() bool { r.i++; return r.i < len(r.items) }
+
+func (r *itemRows) Values() ([]any, error) {
+	it := &r.items[r.i]
+	r.row = [7]any{it.studyID, it.group, it.item, it.seq, it.value, it.isNull, nullable(it.detail)}
+	return r.row[:], nil
+}
+
+func (r *itemRows) Err() error { return nil }
+
+// exec runs a multi-row INSERT on SQLite of the rows in args (columns
+// values each) and returns how many it stored. It goes in chunks of a
+// power of two rows, largest first, so that every statement it runs is one
+// of a few prepared once: preparing a statement per batch would cost as
+// much as storing it.
+func (in *inserter) exec(head string, columns int, args []any) (int64, error) {
 	in.args = args
 	defer clear(args)
-	if rows == insertBatch {
-		if *full == nil {
-			var err error
-			if *full, err = in.tx.Prepare(in.ctx, valuesStatement(head, columns, insertBatch)); err != nil {
-				return nil, err
-			}
+	var stored int64
+	for rows := len(args) / columns; rows > 0; rows = len(args) / columns {
+		n := 1 << (bits.Len(uint(rows)) - 1)
+		st, err := in.statement(head, columns, n)
+		if err != nil {
+			return stored, err
 		}
-		return (*full).ExecContext(in.ctx, args...)
+		res, err := st.ExecContext(in.ctx, args[:n*columns]...)
+		if err != nil {
+			return stored, err
+		}
+		affected, err := res.RowsAffected()
+		if err != nil {
+			return stored, err
+		}
+		stored += affected
+		args = args[n*columns:]
 	}
-	return in.tx.Exec(in.ctx, valuesStatement(head, columns, rows), args...)
+	return stored, nil
+}
+
+// statementKey names a prepared statement: an INSERT's head and, for the
+// multi-row ones, how many rows it stores.
+type statementKey struct {
+	head string
+	rows int
+}
+
+// statement returns the prepared statement for head, followed by rows
+// rows of columns placeholders when rows > 0 (see valuesStatement),
+// preparing it the first time.
+func (in *inserter) statement(head string, columns, rows int) (*sql.Stmt, error) {
+	k := statementKey{head, rows}
+	if st := in.stmts[k]; st != nil {
+		return st, nil
+	}
+	q := head
+	if rows > 0 {
+		q = valuesStatement(head, columns, rows)
+	}
+	st, err := in.tx.Prepare(in.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	in.stmts[k] = st
+	return st, nil
 }
 
 const (
@@ -339,9 +441,8 @@ func valuesStatement(head string, columns, rows int) string {
 	return b.String()
 }
 
-// On PostgreSQL a batch goes as one array per column: a statement of a
-// dozen parameters however many rows, which the server plans once and
-// which the driver encodes without a parameter per value.
+// On PostgreSQL a batch of occurrences that COPY refused goes as one array
+// per column: a statement of a dozen parameters however many rows.
 const (
 	groupArrayInsert = `INSERT INTO item_group_data (study_id, id, seq, subject_key, event_oid, event_repeat, form_oid, form_repeat,
 		group_oid, group_repeat, container_detail)
@@ -349,7 +450,4 @@ const (
 	FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
 		AS t(s, i, q, k0, k1, k2, k3, k4, k5, k6, c)
 	ON CONFLICT DO NOTHING`
-	itemArrayInsert = `INSERT INTO item_data (study_id, group_data, item_oid, seq, value, is_null, item_detail)
-	SELECT s, g, i, q, v, n, NULLIF(d, '')
-	FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::boolean[], ?::text[]) AS t(s, g, i, q, v, n, d)`
 )

@@ -10,13 +10,14 @@
 --
 -- seq orders occurrences as export streams them (each container's
 -- occurrences contiguous, in the order they first appeared); an item's seq
--- orders the values inside its occurrence. item_data has no foreign keys
--- (to its occurrence, or to study): the ODM import is the only writer of
--- both tables, in one transaction, and checking parent rows for every
--- value would cost a quarter of the import on SQLite and most of it on
--- PostgreSQL, whose row-level foreign-key triggers run per value.
+-- orders the values inside its occurrence. Neither table has foreign keys
+-- (to study, or from a value to its occurrence): the ODM import is the
+-- only writer of both, in one transaction, for studies it created or read
+-- in that transaction, and studies are never deleted; checking parent rows
+-- for every row would cost a quarter of the import on SQLite and half of
+-- it on PostgreSQL, whose foreign-key triggers run row by row.
 CREATE TABLE item_group_data (
-    study_id         BIGINT  NOT NULL REFERENCES study (id),
+    study_id         BIGINT  NOT NULL,
     id               BIGINT  NOT NULL,
     seq              BIGINT  NOT NULL,
     subject_key      TEXT    COLLATE "C" NOT NULL,
