@@ -78,20 +78,13 @@ func TestADatabaseAheadOfTheBuildIsRefusedUntouched(t *testing.T) {
 // TestAnEmptyDatabaseIsAtSchemaZero checks that a database no build has
 // migrated is accepted by every build.
 func TestAnEmptyDatabaseIsAtSchemaZero(t *testing.T) {
-	for _, e := range []store.Engine{store.SQLite, store.Postgres} {
-		t.Run(string(e), func(t *testing.T) {
-			ctx := context.Background()
-			db, err := store.Open(ctx, storetest.NewDSN(t, e))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if v, err := instance.DatabaseSchema(ctx, db); err != nil || v != 0 {
-				t.Fatalf("empty database at schema %d (%v), want 0", v, err)
-			}
-			if err := instance.CheckSchema(ctx, db, "26.1 (build 7)"); err != nil {
-				t.Fatalf("an empty database was refused: %v", err)
-			}
-		})
-	}
+	storetest.EachEmpty(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if v, err := instance.DatabaseSchema(ctx, db); err != nil || v != 0 {
+			t.Fatalf("empty database at schema %d (%v), want 0", v, err)
+		}
+		if err := instance.CheckSchema(ctx, db, "26.1 (build 7)"); err != nil {
+			t.Fatalf("an empty database was refused: %v", err)
+		}
+	})
 }

@@ -49,6 +49,23 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	}
 }
 
+// EachEmpty runs fn once per engine, as Each does, with a database no
+// migration has touched: for tests of what a build does to an empty
+// database, or of one migration from the schema before it.
+func EachEmpty(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	for _, e := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			db, err := store.Open(context.Background(), NewDSN(t, e))
+			if err != nil {
+				t.Fatalf("open %s: %v", e, err)
+			}
+			t.Cleanup(func() { db.Close() })
+			fn(t, db)
+		})
+	}
+}
+
 // Open returns a freshly migrated database on engine e, closed and (for
 // PostgreSQL) dropped when the test ends.
 func Open(t testing.TB, e store.Engine) *store.DB {
