@@ -132,6 +132,11 @@ func (l *clinicalLoader) study(row *odm.Row) (*plannedStudy, error) {
 	if l.noStudy[oid] {
 		return nil, nil
 	}
+	// The inserter must be idle: the transaction's connection serves one
+	// statement at a time, and the reads below keep it for a while.
+	if err := l.flush(); err != nil {
+		return nil, err
+	}
 	s, err := Get(l.ctx, l.tx, CodeFor(oid))
 	if err != nil || s.OID != oid {
 		l.noStudy[oid] = true

@@ -270,3 +270,38 @@ func TestImportGivesAnOccurrenceAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestImportNewAndExistingStudyInOneFile: a file that brings a new study
+// with its data, then data for a study the instance has, stores both; the
+// existing study is looked up while the new study's values are still
+// being stored.
+func TestImportNewAndExistingStudyInOneFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if rep, err := study.Import(ctx, db, alice, strings.NewReader(existingHead+existingStudy+existingData+"</ODM>\n"), study.ImportOptions{}); err != nil || !rep.Applied {
+			t.Fatalf("first import: %v %v", err, rep.Diagnostics)
+		}
+		before, err := study.ItemDataCount(ctx, db, "EX1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := strings.ReplaceAll(manySubjects(6000, false), `OID="EX1"`, `OID="EX2"`)
+		file = strings.Replace(file, " </ClinicalData>\n</ODM>\n", ` </ClinicalData>
+ <ClinicalData StudyOID="EX1" MetaDataVersionOID="MDV.1">
+  <SubjectData SubjectKey="S9"><StudyEventData StudyEventOID="SE.V1"><FormData FormOID="F.VS"><ItemGroupData ItemGroupOID="IG.VS" ItemGroupRepeatKey="1">
+   <ItemData ItemOID="I.SYS" Value="131"/></ItemGroupData></FormData></StudyEventData></SubjectData>
+ </ClinicalData>
+</ODM>
+`, 1)
+		rep, err := study.Import(ctx, db, alice, strings.NewReader(file), study.ImportOptions{ConfirmWarnings: true})
+		if err != nil || !rep.Applied || rep.ValuesAdded != 1 {
+			t.Fatalf("import of a new and an existing study: %v added %d %v", err, rep.ValuesAdded, rep.Diagnostics)
+		}
+		if n, err := study.ItemDataCount(ctx, db, "EX2"); err != nil || n != 6000 {
+			t.Fatalf("the new study holds %d values (%v), want 6000", n, err)
+		}
+		if n, err := study.ItemDataCount(ctx, db, "EX1"); err != nil || n != before+1 {
+			t.Fatalf("the existing study holds %d values (%v), want %d", n, err, before+1)
+		}
+	})
+}
