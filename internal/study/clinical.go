@@ -416,10 +416,10 @@ func (l *clinicalLoader) attach(lv int, oc openContainer, d *containerDetail) er
 		}
 	}
 	before, after, err := mergeDetail(l.ctx, l.tx, oc.p.id, id, lv, d)
-	if err != nil || !oc.p.existing || sameJSON(before, after) {
-		if err != nil {
-			return fmt.Errorf("store clinical data of study %s: %w", oc.p.study.Code, err)
-		}
+	if err != nil {
+		return fmt.Errorf("store clinical data of study %s: %w", oc.p.study.Code, err)
+	}
+	if !oc.p.existing || sameJSON(before, after) {
 		return nil
 	}
 	return audit.Record(l.ctx, l.tx, audit.Event{Actor: l.by, Action: audit.Update, Entity: "item_data",
@@ -441,9 +441,6 @@ func mergeDetail(ctx context.Context, tx *store.Tx, studyID, id int64, lv int, d
 	}
 	if cur == nil {
 		cur = &containerDetail{}
-	}
-	if before, err = encodeDetail(&containerDetail{}); err != nil {
-		return nil, nil, err
 	}
 	if cur.has(lv) {
 		one := &containerDetail{}

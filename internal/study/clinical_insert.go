@@ -258,11 +258,12 @@ func (in *inserter) given(groups []pendingGroup) error {
 func (in *inserter) storeGroups(groups []pendingGroup) (int64, error) {
 	if in.tx.Engine == store.Postgres {
 		// COPY, in a savepoint: a batch that gives keys the study holds
-		// already (rare) is sent again as an INSERT that leaves them out.
+		// already (rare) is sent again as the INSERT SQLite runs, which
+		// leaves them out.
 		if _, err := in.tx.Exec(in.ctx, "SAVEPOINT occurrences"); err != nil {
 			return 0, err
 		}
-		n, err := in.tx.CopyFrom(in.ctx, "item_group_data", groupColumns, &groupRows{groups: groups, i: -1})
+		n, err := in.tx.CopyFrom(in.ctx, occurrenceTable.name, occurrenceTable.columns, &copyRows{n: len(groups), i: -1, row: func(dst []any, i int) []any { return groups[i].appendValues(dst) }})
 		if err == nil {
 			_, err = in.tx.Exec(in.ctx, "RELEASE SAVEPOINT occurrences")
 			return n, err
@@ -273,106 +274,84 @@ func (in *inserter) storeGroups(groups []pendingGroup) (int64, error) {
 		if _, err := in.tx.Exec(in.ctx, "ROLLBACK TO SAVEPOINT occurrences"); err != nil {
 			return 0, err
 		}
-		n = int64(len(groups))
-		ids, ids2, seqs := make([]int64, n), make([]int64, n), make([]int64, n)
-		var keys [7][]string
-		for i := range keys {
-			keys[i] = make([]string, n)
-		}
-		details := make([]string, n)
-		for i := range groups {
-			g := &groups[i]
-			ids[i], ids2[i], seqs[i], details[i] = g.studyID, g.id, g.seq, string(g.containerJSON)
-			for k := range keys {
-				keys[k][i] = g.keys[k]
-			}
-		}
-		st, err := in.statement(groupArrayInsert, 0, 0)
-		if err != nil {
-			return 0, err
-		}
-		res, err := st.ExecContext(in.ctx, ids, ids2, seqs, keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], details)
-		if err != nil {
-			return 0, err
-		}
-		return res.RowsAffected()
 	}
 	args := in.args[:0]
 	for i := range groups {
-		g := &groups[i]
-		args = append(args, g.studyID, g.id, g.seq, g.keys[0], g.keys[1], g.keys[2], g.keys[3], g.keys[4], g.keys[5], g.keys[6], nullable(g.containerJSON))
+		args = groups[i].appendValues(args)
 	}
-	return in.exec(groupValuesInsert, 11, args)
+	return in.exec(occurrenceTable, args)
 }
 
 // storeItems inserts values.
 func (in *inserter) storeItems(items []pendingItem) error {
 	if in.tx.Engine == store.Postgres {
-		_, err := in.tx.CopyFrom(in.ctx, "item_data", itemColumns, &itemRows{items: items, i: -1})
+		_, err := in.tx.CopyFrom(in.ctx, valueTable.name, valueTable.columns, &copyRows{n: len(items), i: -1, row: func(dst []any, i int) []any { return items[i].appendValues(dst) }})
 		return err
 	}
 	args := in.args[:0]
 	for i := range items {
-		it := &items[i]
-		args = append(args, it.studyID, it.group, it.item, it.seq, it.value, it.isNull, nullable(it.detail))
+		args = items[i].appendValues(args)
 	}
-	_, err := in.exec(itemValuesInsert, 7, args)
+	_, err := in.exec(valueTable, args)
 	return err
 }
 
-var groupColumns = []string{"study_id", "id", "seq", "subject_key", "event_oid", "event_repeat", "form_oid", "form_repeat",
-	"group_oid", "group_repeat", "container_detail"}
-
-// groupRows hands a batch of occurrences to COPY.
-type groupRows struct {
-	groups []pendingGroup
-	i      int
-	row    [11]any
+// insertTable is a table the inserter fills: its columns in the order of
+// a row's values, and what an INSERT of it adds after the rows.
+type insertTable struct {
+	name    string
+	columns []string
+	tail    string
 }
 
-func (r *groupRows) Next() bool { r.i++; return r.i < len(r.groups) }
+var (
+	occurrenceTable = insertTable{name: "item_group_data",
+		columns: append(append([]string{"study_id", "id", "seq"}, keyColumns[:]...), "container_detail"),
+		tail:    " ON CONFLICT DO NOTHING"}
+	valueTable = insertTable{name: "item_data",
+		columns: []string{"study_id", "group_data", "item_oid", "seq", "value", "is_null", "item_detail"}}
+)
 
-func (r *groupRows) Values() ([]any, error) {
-	g := &r.groups[r.i]
+// appendValues appends the occurrence's row of item_group_data to dst.
+func (g *pendingGroup) appendValues(dst []any) []any {
 	k := &g.keys
-	r.row = [11]any{g.studyID, g.id, g.seq, k[0], k[1], k[2], k[3], k[4], k[5], k[6], nullable(g.containerJSON)}
-	return r.row[:], nil
+	return append(dst, g.studyID, g.id, g.seq, k[0], k[1], k[2], k[3], k[4], k[5], k[6], nullable(g.containerJSON))
 }
 
-func (r *groupRows) Err() error { return nil }
+// appendValues appends the value's row of item_data to dst.
+func (it *pendingItem) appendValues(dst []any) []any {
+	return append(dst, it.studyID, it.group, it.item, it.seq, it.value, it.isNull, nullable(it.detail))
+}
 
-var itemColumns = []string{"study_id", "group_data", "item_oid", "seq", "value", "is_null", "item_detail"}
-
-// itemRows hands a batch of values to COPY, one row at a time in one
+// copyRows hands the n rows of a batch to COPY one at a time, in one
 // reused slice.
-type itemRows struct {
-	items []pendingItem
-	i     int
-	row   [7]any
+type copyRows struct {
+	n, i int
+	row  func(dst []any, i int) []any
+	buf  []any
 }
 
-func (r *itemRows) Next() bool { r.i++; return r.i < len(r.items) }
+func (r *copyRows) Next() bool { r.i++; return r.i < r.n }
 
-func (r *itemRows) Values() ([]any, error) {
-	it := &r.items[r.i]
-	r.row = [7]any{it.studyID, it.group, it.item, it.seq, it.value, it.isNull, nullable(it.detail)}
-	return r.row[:], nil
+func (r *copyRows) Values() ([]any, error) {
+	r.buf = r.row(r.buf[:0], r.i)
+	return r.buf, nil
 }
 
-func (r *itemRows) Err() error { return nil }
+func (r *copyRows) Err() error { return nil }
 
-// exec runs a multi-row INSERT on SQLite of the rows in args (columns
-// values each) and returns how many it stored. It goes in chunks of a
-// power of two rows, largest first, so that every statement it runs is one
-// of a few prepared once: preparing a statement per batch would cost as
-// much as storing it.
-func (in *inserter) exec(head string, columns int, args []any) (int64, error) {
+// exec runs multi-row INSERTs into t of the rows in args and returns how
+// many it stored. It goes in chunks of a power of two rows, largest first,
+// so that every statement it runs is one of a few prepared once: preparing
+// a statement per batch would cost as much as storing it.
+func (in *inserter) exec(t insertTable, args []any) (int64, error) {
 	in.args = args
 	defer clear(args)
+	columns := len(t.columns)
 	var stored int64
 	for rows := len(args) / columns; rows > 0; rows = len(args) / columns {
 		n := 1 << (bits.Len(uint(rows)) - 1)
-		st, err := in.statement(head, columns, n)
+		st, err := in.statement(t, n)
 		if err != nil {
 			return stored, err
 		}
@@ -390,64 +369,33 @@ func (in *inserter) exec(head string, columns int, args []any) (int64, error) {
 	return stored, nil
 }
 
-// statementKey names a prepared statement: an INSERT's head and, for the
-// multi-row ones, how many rows it stores.
+// statementKey names a prepared INSERT: its table and how many rows.
 type statementKey struct {
-	head string
-	rows int
+	table string
+	rows  int
 }
 
-// statement returns the prepared statement for head, followed by rows
-// rows of columns placeholders when rows > 0 (see valuesStatement),
-// preparing it the first time.
-func (in *inserter) statement(head string, columns, rows int) (*sql.Stmt, error) {
-	k := statementKey{head, rows}
+// statement returns the prepared INSERT of rows rows into t, preparing it
+// the first time.
+func (in *inserter) statement(t insertTable, rows int) (*sql.Stmt, error) {
+	k := statementKey{t.name, rows}
 	if st := in.stmts[k]; st != nil {
 		return st, nil
 	}
-	q := head
-	if rows > 0 {
-		q = valuesStatement(head, columns, rows)
-	}
-	st, err := in.tx.Prepare(in.ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	in.stmts[k] = st
-	return st, nil
-}
-
-const (
-	groupValuesInsert = `INSERT INTO item_group_data (study_id, id, seq, subject_key, event_oid, event_repeat, form_oid, form_repeat,
-		group_oid, group_repeat, container_detail) VALUES `
-	itemValuesInsert = `INSERT INTO item_data (study_id, group_data, item_oid, seq, value, is_null, item_detail) VALUES `
-)
-
-// valuesStatement is head followed by rows placeholders of columns each,
-// and for occurrences the clause that leaves out keys already stored.
-func valuesStatement(head string, columns, rows int) string {
 	var b strings.Builder
-	b.WriteString(head)
-	row := "(" + strings.Repeat("?,", columns-1) + "?)"
+	b.WriteString("INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES ")
+	row := "(" + strings.Repeat("?,", len(t.columns)-1) + "?)"
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(row)
 	}
-	if head == groupValuesInsert {
-		b.WriteString(" ON CONFLICT DO NOTHING")
+	b.WriteString(t.tail)
+	st, err := in.tx.Prepare(in.ctx, b.String())
+	if err != nil {
+		return nil, err
 	}
-	return b.String()
+	in.stmts[k] = st
+	return st, nil
 }
-
-// On PostgreSQL a batch of occurrences that COPY refused goes as one array
-// per column: a statement of a dozen parameters however many rows.
-const (
-	groupArrayInsert = `INSERT INTO item_group_data (study_id, id, seq, subject_key, event_oid, event_repeat, form_oid, form_repeat,
-		group_oid, group_repeat, container_detail)
-	SELECT s, i, q, k0, k1, k2, k3, k4, k5, k6, NULLIF(c, '')
-	FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-		AS t(s, i, q, k0, k1, k2, k3, k4, k5, k6, c)
-	ON CONFLICT DO NOTHING`
-)
