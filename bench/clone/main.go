@@ -76,17 +76,14 @@ func main() {
 			d, err := b.bareCopy(ctx)
 			check(err)
 			bare = append(bare, d)
-			var prof *os.File
+			profile := ""
 			if *cpuprofile != "" && r == 0 {
-				prof, err = os.Create(*cpuprofile + "." + string(engine))
-				check(err)
-				check(pprof.StartCPUProfile(prof))
+				profile = *cpuprofile + "." + string(engine)
 			}
+			stop, err := measure.StartCPUProfile(profile)
+			check(err)
 			t, err := b.fullCopy(ctx)
-			if prof != nil {
-				pprof.StopCPUProfile()
-				prof.Close()
-			}
+			stop()
 			check(err)
 			full, obf, scan, cpu = append(full, t.total), append(obf, t.obfuscate), append(scan, t.scan), append(cpu, t.cpu)
 		}

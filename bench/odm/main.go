@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/xml"
 	"flag"
@@ -20,9 +19,6 @@ import (
 	"io"
 	"log"
 	"os"
-	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 
 	"github.com/cohort-clinical/cohort/bench/internal/measure"
 	"github.com/cohort-clinical/cohort/bench/internal/vitals"
@@ -37,32 +33,17 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 
-	dir, err := os.MkdirTemp("", "odm-bench")
+	file, _, remove, err := vitals.TempFile(*items)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
-	file := filepath.Join(dir, "study.xml")
-	if err := vitals.WriteFile(file, *items); err != nil {
-		log.Fatal(err)
-	}
-	info, err := os.Stat(file)
+	defer remove()
+	fmt.Println()
+	stop, err := measure.StartCPUProfile(*cpuprofile)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("study: %d ItemData, %d subjects, %.1f MB of ODM XML (%s, %d CPUs)\n\n",
-		*items, vitals.Subjects(*items), float64(info.Size())/1e6, runtime.Version(), runtime.NumCPU())
-
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			log.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer stop()
 
 	if *only != "import" {
 		fmt.Println("export (rows to io.Discard)")
@@ -78,7 +59,7 @@ func main() {
 	if *only != "export" {
 		fmt.Println("import (file to rows)")
 		ours, base, err := measure.Compare(*runs, func(func()) error { return importOurs(file, *items) },
-			func(func()) error { return importBaseline(file) })
+			func(func()) error { return vitals.Tokenize(file, nil) })
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -189,24 +170,4 @@ func importOurs(path string, items int) error {
 		return fmt.Errorf("the benchmark file read with errors:\n%s", d)
 	}
 	return nil
-}
-
-// importBaseline only tokenises the file: the least any reader built on
-// encoding/xml can do.
-func importBaseline(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dec := xml.NewDecoder(bufio.NewReaderSize(f, 64<<10))
-	for {
-		_, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }

@@ -19,7 +19,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -27,13 +26,10 @@ import (
 	"encoding/xml"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 	"strings"
 
 	"github.com/cohort-clinical/cohort/bench/internal/measure"
@@ -54,38 +50,23 @@ func main() {
 	log.SetFlags(0)
 	ctx := context.Background()
 
-	dir, err := os.MkdirTemp("", "odmdb-bench")
+	file, size, remove, err := vitals.TempFile(*items)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
-	file := filepath.Join(dir, "study.xml")
-	if err := vitals.WriteFile(file, *items); err != nil {
-		log.Fatal(err)
-	}
-	info, err := os.Stat(file)
+	defer remove()
+	dir := filepath.Dir(file)
+	stop, err := measure.StartCPUProfile(*cpuprofile)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("study: %d ItemData, %d subjects, %.1f MB of ODM XML (%s, %d CPUs)\n",
-		*items, vitals.Subjects(*items), float64(info.Size())/1e6, runtime.Version(), runtime.NumCPU())
-
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			log.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer stop()
 	list := []string{*engines}
 	if *engines == "both" {
 		list = []string{"sqlite", "postgres"}
 	}
 	for _, e := range list {
-		if err := run(ctx, e, dir, *pg, file, *items, *runs); err != nil {
+		if err := run(ctx, e, dir, *pg, file, size, *items, *runs); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -127,9 +108,8 @@ func scratch(ctx context.Context, engine, dir, pg string) (string, func(), error
 	return "", nil, fmt.Errorf("unknown engine %q: say sqlite, postgres or both", engine)
 }
 
-func run(ctx context.Context, engine, dir, pg, file string, items, runs int) error {
+func run(ctx context.Context, engine, dir, pg, file string, size int64, items, runs int) error {
 	fmt.Printf("\n== %s ==\n", engine)
-	size, _ := os.Stat(file)
 
 	// Import: the bare parse, then cohort's into a new empty database,
 	// alternately; the last database stays for the export.
@@ -137,7 +117,7 @@ func run(ctx context.Context, engine, dir, pg, file string, items, runs int) err
 	var ours, base measure.Measurement
 	var db *store.DB
 	for i := range runs {
-		base.Add(i, must(measure.Run(func(quarter func()) error { return importBaseline(file, size.Size(), quarter) })))
+		base.Add(i, must(measure.Run(func(quarter func()) error { return vitals.Tokenize(file, quarter) })))
 		if db != nil {
 			db.Close()
 		}
@@ -152,7 +132,7 @@ func run(ctx context.Context, engine, dir, pg, file string, items, runs int) err
 		if _, err := db.Migrate(ctx); err != nil {
 			return err
 		}
-		ours.Add(i, must(measure.Run(func(quarter func()) error { return importFile(ctx, db, file, size.Size(), items, quarter) })))
+		ours.Add(i, must(measure.Run(func(quarter func()) error { return importFile(ctx, db, file, size, items, quarter) })))
 	}
 	defer db.Close()
 	measure.Report("study.Import", "Decoder.Token loop", ours, base, items)
@@ -317,31 +297,6 @@ func exportBaseline(ctx context.Context, db *store.DB, studyID int64, items int,
 		return fmt.Errorf("the baseline read %d rows, want %d", n, items)
 	}
 	return nil
-}
-
-// importBaseline only tokenises the file: the least any reader built on
-// encoding/xml can do.
-func importBaseline(path string, size int64, quarter func()) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dec := xml.NewDecoder(bufio.NewReaderSize(f, 64<<10))
-	called := false
-	for {
-		_, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !called && dec.InputOffset() >= size/4 {
-			called = true
-			quarter()
-		}
-	}
 }
 
 // must stops the benchmark on a failed run: its figures would mean nothing.

@@ -4,8 +4,14 @@
 package vitals
 
 import (
+	"bufio"
 	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -108,4 +114,58 @@ func Export(out interface{ Write([]byte) (int, error) }, items int) error {
 		return err
 	}
 	return w.Close(ctx)
+}
+
+// TempFile writes the study with items ItemData to a file in a new
+// temporary directory, prints a line describing it, and returns the file,
+// its size and a function that removes the directory.
+func TempFile(items int) (path string, size int64, remove func(), err error) {
+	dir, err := os.MkdirTemp("", "vitals-bench")
+	if err != nil {
+		return "", 0, nil, err
+	}
+	remove = func() { os.RemoveAll(dir) }
+	path = filepath.Join(dir, "study.xml")
+	if err := WriteFile(path, items); err != nil {
+		remove()
+		return "", 0, nil, err
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		remove()
+		return "", 0, nil, err
+	}
+	fmt.Printf("study: %d ItemData, %d subjects, %.1f MB of ODM XML (%s, %d CPUs)\n",
+		items, Subjects(items), float64(info.Size())/1e6, runtime.Version(), runtime.NumCPU())
+	return path, info.Size(), remove, nil
+}
+
+// Tokenize only tokenises the file at path with a bare encoding/xml
+// Decoder: the least any reader built on encoding/xml can do, and the
+// baseline both benchmarks compare cohort's import with. It calls quarter,
+// when not nil, once a quarter of the file is read.
+func Tokenize(path string, quarter func()) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	dec := xml.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	for {
+		_, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if quarter != nil && dec.InputOffset() >= info.Size()/4 {
+			quarter()
+			quarter = nil
+		}
+	}
 }
